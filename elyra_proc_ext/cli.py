@@ -1,0 +1,231 @@
+"""`elyra-proc`: run, validate and inspect pipelines from a terminal or a notebook, no server needed.
+
+It assembles the same manager as the server, so runs started here show up in JupyterLab and the other way round.
+In a file, node paths are relative to the pipeline file, as Elyra's CLI reads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+
+from .manager import ProcessorManager, Submission, create_manager
+from .model import Issue, Severity
+from .parsing import decode
+from .processors.base import RunStatus
+from .store import NodeRecord, RunRecord
+
+SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "info",
+                  Severity.HINT: "hint"}
+STATUS_MARKS = {RunStatus.RUNNING: "▶", RunStatus.SUCCEEDED: "✔", RunStatus.FAILED: "✘", RunStatus.SKIPPED: "-",
+                RunStatus.CANCELLED: "■", RunStatus.INTERRUPTED: "■"}
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def _manager(root: Path) -> ProcessorManager:
+    data = Path(jupyter_data_dir())
+    return create_manager(root, data / "elyra_proc_ext", data / "metadata" / "runtimes")
+
+
+def _workspace_root(pipeline_file: Path, root: Path | None) -> Path:
+    """The given root, else the current directory when it holds the file, else the file's own directory."""
+    if root is not None:
+        return root.resolve()
+    cwd = Path.cwd().resolve()
+    return cwd if pipeline_file.resolve().is_relative_to(cwd) else pipeline_file.resolve().parent
+
+
+def _load(args: argparse.Namespace, manager_root: Path | None = None) -> tuple[ProcessorManager, Submission]:
+    path: Path = args.pipeline
+    if not path.is_file():
+        raise SystemExit(f"elyra-proc: {path} is not a file")
+    root = manager_root or _workspace_root(path, args.root)
+    if not path.resolve().is_relative_to(root):
+        raise SystemExit(f"elyra-proc: {path} is outside the workspace root {root}; pass --root")
+    document, issues = decode(path.read_bytes())
+    manager = _manager(root)
+    if issues:
+        return manager, Submission(None, issues)
+    parameters = dict(_parameter(text) for text in getattr(args, "param", None) or [])
+    submission = manager.check(document, source=path.resolve().relative_to(root).as_posix(),
+                               runtime=getattr(args, "runtime", None),
+                               runtime_config=getattr(args, "runtime_config", None), parameters=parameters)
+    return manager, submission
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise SystemExit(f"elyra-proc: --param takes NAME=VALUE, got '{text}'")
+    return name, value
+
+
+def _print_issues(issues: Sequence[Issue]) -> None:
+    for issue in issues:
+        where = f" [node {issue.node_name or issue.node_id}]" if issue.node_id else ""
+        field = f" ({issue.property_name})" if issue.property_name else ""
+        print(f"  {SEVERITY_NAMES[issue.severity]}: {issue.type}{where}{field}: {issue.message}")
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    _, submission = _load(args)
+    if args.json:
+        _emit({"valid": submission.accepted, "issues": [issue.to_json() for issue in submission.issues]})
+    else:
+        print(f"{args.pipeline}: {'valid' if submission.accepted else 'INVALID'}")
+        _print_issues(submission.issues)
+    return EXIT_OK if submission.accepted else EXIT_FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    manager, submission = _load(args)
+    if not submission.accepted:
+        if args.json:
+            _emit({"status": "invalid", "issues": [issue.to_json() for issue in submission.issues]})
+        else:
+            print(f"{args.pipeline}: not run, the pipeline has errors:", file=sys.stderr)
+            _print_issues(submission.issues)
+        return EXIT_FAILED
+    record = asyncio.run(_run(manager, submission, quiet=args.json))
+    if args.json:
+        _emit(record.to_json())
+    else:
+        duration = f" in {record.duration:.1f} s" if record.duration is not None else ""
+        print(f"Run {record.id} {record.status}{duration}.")
+        if record.error:
+            print(record.error, file=sys.stderr)
+    return EXIT_OK if record.status == RunStatus.SUCCEEDED else EXIT_FAILED
+
+
+async def _run(manager: ProcessorManager, submission: Submission, quiet: bool) -> RunRecord:
+    if not quiet:
+        manager.node_listeners.append(_show_node)
+    record = await manager.submit(submission)
+    if not quiet:
+        print(f"Run {record.id}: {record.name} on {record.runtime}, {len(record.nodes)} node(s)", flush=True)
+    try:
+        return await manager.wait(record.id)
+    except asyncio.CancelledError:
+        await manager.cancel(record.id)
+        raise
+    finally:
+        await manager.shutdown()
+
+
+def _show_node(record: RunRecord, node: NodeRecord) -> None:
+    if node.status not in STATUS_MARKS:
+        return
+    took = f" ({node.finished - node.started:.2f} s)" if node.finished and node.started else ""
+    print(f"  {STATUS_MARKS[node.status]} {node.name}: {node.status}{took}", flush=True)
+    if node.error and node.status == RunStatus.FAILED:
+        print(f"      {node.error}", flush=True)
+
+
+def _format_time(stamp: float | None) -> str:
+    return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S") if stamp else "-"
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    records = _manager(Path.cwd()).store.list(limit=args.limit)
+    if args.json:
+        _emit([record.to_json() for record in records])
+        return EXIT_OK
+    for record in records:
+        duration = f"{record.duration:.1f}s" if record.duration is not None else "-"
+        print(f"{record.id}  {_format_time(record.submitted)}  {record.status:<11} {duration:>8}  "
+              f"{record.runtime:<8} {record.name}")
+    if not records:
+        print("No runs yet.")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    record = _manager(Path.cwd()).store.get(args.run_id)
+    if record is None:
+        print(f"elyra-proc: no run with id '{args.run_id}'", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        _emit(record.to_json())
+        return EXIT_OK
+    print(f"Run {record.id}: {record.name} on {record.runtime}: {record.status}")
+    print(f"  submitted {_format_time(record.submitted)}, started {_format_time(record.started)}, "
+          f"finished {_format_time(record.finished)}")
+    if record.error:
+        print(f"  error: {record.error}")
+    for node in record.nodes:
+        print(f"  {STATUS_MARKS.get(node.status, '·')} {node.name}: {node.status}")
+        for name, path in node.artifacts.items():
+            print(f"      {name}: {path}")
+    for key, value in record.result.items():
+        print(f"  {key}: {value}")
+    return EXIT_OK
+
+
+def cmd_runtimes(args: argparse.Namespace) -> int:
+    manager = _manager(Path.cwd())
+    runtimes = [processor.describe() for processor in manager.registry.processors.values()]
+    if args.json:
+        _emit({"runtimes": runtimes, "runtime_configs": manager.configs.names()})
+        return EXIT_OK
+    for runtime in runtimes:
+        print(f"{runtime['name']:<10} {runtime['display_name']} ({runtime['runtime_type']})")
+    for name in manager.configs.names():
+        print(f"  configuration: {name}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="elyra-proc", description="Run and check Elyra pipelines (.pipeline "
+                                     "files) locally or on a configured runtime, without a Jupyter server.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, handler: Any, pipeline: bool = False) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if pipeline:
+            sub.add_argument("pipeline", type=Path, help="the .pipeline file")
+            sub.add_argument("--root", type=Path, help="workspace root that node files must stay inside "
+                             "(default: the current directory if it holds the file, else the file's directory)")
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    run = command("run", "Run a pipeline on this machine, showing each node's progress; exit 1 if it fails.",
+                  cmd_run, pipeline=True)
+    run.add_argument("--param", action="append", metavar="NAME=VALUE", help="pipeline parameter value "
+                     "(repeatable); nodes receive parameters they use as environment variables")
+    run.set_defaults(runtime="local")
+    validate = command("validate", "Check a pipeline and print its issues; exit 1 if any is an error.",
+                       cmd_validate, pipeline=True)
+    validate.add_argument("--runtime-config", metavar="NAME", help="check against this runtime configuration")
+    validate.add_argument("--runtime", metavar="NAME", help="check against this runtime (default: local)")
+    runs = command("runs", "List recent runs, newest first.", cmd_runs)
+    runs.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    status = command("status", "Show one run with each node's state and artifacts.", cmd_status)
+    status.add_argument("run_id")
+    command("runtimes", "List the runtimes and runtime configurations available.", cmd_runtimes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\nInterrupted: the run was cancelled.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""REST handlers under `{base_url}pipeline/`: thin adapters between HTTP and the processor manager.
+
+Every error leaves as `{reason, message, timestamp[, issues]}` with a 4xx/5xx status and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from http import HTTPStatus
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from .manager import ProcessorManager, Submission, UnknownRunError
+from .parsing import decode, pipeline_schema
+from .store import RunRecord
+
+AUTH_RESOURCE = "pipeline"
+
+
+class PipelineHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def manager(self) -> ProcessorManager:
+        return self.settings["elyra_proc_ext_manager"]
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        error = exc_info[1] if exc_info else None
+        if isinstance(error, web.HTTPError):
+            message = error.log_message % error.args if error.log_message and error.args else error.log_message
+        else:
+            message = "Internal server error; the server log has the details."
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(self.error_body(status_code, message or HTTPStatus(status_code).phrase)))
+
+    def error_body(self, status: int, message: str, issues: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"reason": HTTPStatus(status).phrase, "message": message, "timestamp": time.time()}
+        if issues is not None:
+            body["issues"] = issues
+        return body
+
+    def reply(self, body: dict[str, Any], status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(body))
+
+    def fail(self, status: int, message: str, issues: list[dict[str, Any]] | None = None) -> None:
+        self.reply(self.error_body(status, message, issues), status)
+
+    def run_url(self, run_id: str) -> str:
+        return f"{self.base_url}pipeline/runs/{run_id}"
+
+    def run_json(self, record: RunRecord) -> dict[str, Any]:
+        return {**record.to_json(), "links": {"self": self.run_url(record.id)}}
+
+    async def submission(self) -> Submission | None:
+        """Parse and check the posted pipeline; on a malformed body answer 400 and return None."""
+        document, issues = decode(self.request.body)
+        if issues:
+            self.fail(400, issues[0].message, [i.to_json() for i in issues])
+            return None
+        app_data = _primary_app_data(document)
+        source = app_data.get("source") if isinstance(app_data.get("source"), str) else None
+        relative_to_pipeline = self.get_query_argument("paths", "root") == "pipeline"
+        return await self.manager.prepare(
+            document, source=source, base_dir=None if relative_to_pipeline else "",
+            runtime=self.get_query_argument("runtime", None),
+            runtime_config=self.get_query_argument("runtime_config", None))
+
+
+def _primary_app_data(document: Any) -> dict[str, Any]:
+    """The primary pipeline's app_data when the document has one, for where the editor puts `source`."""
+    if not isinstance(document, dict) or not isinstance(document.get("pipelines"), list):
+        return {}
+    for pipeline in document["pipelines"]:
+        if isinstance(pipeline, dict) and pipeline.get("id") == document.get("primary_pipeline"):
+            app_data = pipeline.get("app_data")
+            return app_data if isinstance(app_data, dict) else {}
+    return {}
+
+
+class ScheduleHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        submission = await self.submission()
+        if submission is None:
+            return
+        issues = [issue.to_json() for issue in submission.issues]
+        if not submission.accepted:
+            self.fail(400, "Errors found in pipeline", issues)
+            return
+        record = await self.manager.submit(submission)
+        wait = self.get_query_argument("wait", "false").lower() in ("true", "1", "yes")
+        if wait:
+            record = await self.manager.wait(record.id)
+        assert submission.processor is not None
+        body = {"run_id": record.id, "platform": submission.processor.runtime_type, "runtime": record.runtime,
+                "status": record.status, "run_url": self.run_url(record.id), **record.result,
+                "issues": issues}
+        if wait:
+            body["run"] = self.run_json(record)
+        self.set_header("Location", self.run_url(record.id))
+        self.reply(body, 200 if wait else 202)
+
+
+class ValidateHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        submission = await self.submission()
+        if submission is None:
+            return
+        self.reply({"title": "Elyra Pipeline Diagnostics", "description": "Issues discovered when parsing the "
+                    "pipeline", "valid": submission.accepted, "issues": [i.to_json() for i in submission.issues]})
+
+
+class RuntimesHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        registry = self.manager.registry
+        self.reply({"runtimes": [processor.describe() for processor in registry.processors.values()],
+                    "runtime_configs": self.manager.configs.names()})
+
+
+class SchemaHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(pipeline_schema())
+
+
+class RunsHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        try:
+            limit = min(int(self.get_query_argument("limit", "100")), 1000)
+            offset = int(self.get_query_argument("offset", "0"))
+        except ValueError:
+            self.fail(400, "limit and offset must be whole numbers.")
+            return
+        runs = await self.manager.list_runs(max(limit, 0), max(offset, 0))
+        self.reply({"runs": [self.run_json(record) for record in runs]})
+
+
+class RunHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        try:
+            record = await self.manager.get(run_id)
+        except UnknownRunError:
+            self.fail(404, f"No run with id '{run_id}'.")
+            return
+        self.reply(self.run_json(record))
+
+
+class CancelHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        try:
+            record = await self.manager.cancel(run_id)
+        except UnknownRunError:
+            self.fail(404, f"No run with id '{run_id}'.")
+            return
+        self.reply(self.run_json(record))
+
+
+RUN_ID = r"(?P<run_id>[^/]+)"
+ROUTES: list[tuple[str, type[PipelineHandler]]] = [
+    ("pipeline/schedule", ScheduleHandler),
+    ("pipeline/validate", ValidateHandler),
+    ("pipeline/runtimes", RuntimesHandler),
+    ("pipeline/schema", SchemaHandler),
+    ("pipeline/runs", RunsHandler),
+    (f"pipeline/runs/{RUN_ID}", RunHandler),
+    (f"pipeline/runs/{RUN_ID}/cancel", CancelHandler),
+]

@@ -1,0 +1,217 @@
+"""The validated pipeline every processor receives, and the issues validation reports.
+
+A `Pipeline` is a flat DAG of `Node`s: supernodes are already expanded, pipeline defaults already applied and
+every path already resolved against the workspace root, so a processor never re-reads the Elyra JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from typing import Any
+
+NOTEBOOK_OP = "execute-notebook-node"
+PYTHON_OP = "execute-python-node"
+R_OP = "execute-r-node"
+GENERIC_OPS = {NOTEBOOK_OP: "notebook", PYTHON_OP: "python", R_OP: "r"}
+
+
+class Severity(IntEnum):
+    """Elyra's severity numbers: only ERROR blocks a run."""
+
+    ERROR = 1
+    WARNING = 2
+    INFORMATION = 3
+    HINT = 4
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One validation finding, serialised exactly as Elyra's validation service does."""
+
+    type: str
+    message: str
+    severity: Severity = Severity.ERROR
+    node_id: str | None = None
+    node_name: str | None = None
+    property_name: str | None = None
+    value: Any = None
+    pipeline_id: str | None = None
+
+    @property
+    def fatal(self) -> bool:
+        return self.severity == Severity.ERROR
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "nodeID": self.node_id,
+            "nodeName": self.node_name,
+            "propertyName": self.property_name,
+            "value": self.value,
+            "pipelineID": self.pipeline_id,
+        }
+        return {
+            "severity": int(self.severity),
+            "source": "Elyra Pipeline Validation Service",
+            "type": self.type,
+            "message": self.message,
+            "data": {key: value for key, value in data.items() if value is not None},
+        }
+
+
+@dataclass(frozen=True)
+class KubernetesSecret:
+    env_var: str
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    path: str
+    pvc_name: str
+    sub_path: str | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str
+    operator: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class PipelineParameter:
+    name: str
+    description: str = ""
+    type: str = "String"
+    default_value: Any = None
+    value: Any = None
+    required: bool = False
+
+    @property
+    def effective_value(self) -> Any:
+        return self.default_value if self.value in (None, "") else self.value
+
+
+@dataclass
+class Node:
+    """One executable step. `kind` is notebook/python/r for generic nodes and `custom` for catalog components."""
+
+    id: str
+    name: str
+    op: str
+    kind: str
+    parent_ids: list[str] = field(default_factory=list)
+    filename: str | None = None
+    runtime_image: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    include_subdirectories: bool = False
+    env_vars: dict[str, str] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+    cpu: float | None = None
+    cpu_limit: float | None = None
+    memory: float | None = None
+    memory_limit: float | None = None
+    gpu: int | None = None
+    gpu_vendor: str | None = None
+    kubernetes_secrets: list[KubernetesSecret] = field(default_factory=list)
+    mounted_volumes: list[VolumeMount] = field(default_factory=list)
+    kubernetes_tolerations: list[Toleration] = field(default_factory=list)
+    kubernetes_pod_labels: dict[str, str] = field(default_factory=dict)
+    kubernetes_pod_annotations: dict[str, str] = field(default_factory=dict)
+    kubernetes_shared_mem_size: float | None = None
+    disable_node_caching: bool | None = None
+    pipeline_parameters: list[str] = field(default_factory=list)
+    component_parameters: dict[str, Any] = field(default_factory=dict)
+    pipeline_id: str | None = None
+
+    @property
+    def is_generic(self) -> bool:
+        return self.kind != "custom"
+
+    def issue(self, type_: str, message: str, property_name: str | None = None, value: Any = None,
+              severity: Severity = Severity.ERROR) -> Issue:
+        """An issue pointing at this node, so clients can select it in the graph."""
+        return Issue(type_, message, severity, node_id=self.id, node_name=self.name,
+                     property_name=property_name, value=value, pipeline_id=self.pipeline_id)
+
+
+@dataclass
+class Pipeline:
+    """A parsed pipeline. `nodes` keeps document order; `source` is the file path relative to the root, if known."""
+
+    id: str
+    name: str
+    nodes: dict[str, Node]
+    runtime_config: str | None = None
+    runtime_type: str | None = None
+    source: str | None = None
+    description: str = ""
+    version: int = 8
+    parameters: list[PipelineParameter] = field(default_factory=list)
+    cos_object_prefix: str | None = None
+
+    def parameter_values(self) -> dict[str, Any]:
+        return {parameter.name: parameter.effective_value for parameter in self.parameters}
+
+    def children(self) -> dict[str, list[str]]:
+        """Map each node id to the ids of the nodes that depend on it."""
+        result: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
+        for node in self.nodes.values():
+            for parent_id in node.parent_ids:
+                if parent_id in result:
+                    result[parent_id].append(node.id)
+        return result
+
+    def topological_order(self) -> list[Node]:
+        """Parents before children in Elyra's order (depth-first over parents, in document order), so a serial
+        run visits nodes as Elyra would. Iterative, for long chains; callers reject cycles first."""
+        order: list[Node] = []
+        seen: set[str] = set()
+        for start in self.nodes:
+            if start in seen:
+                continue
+            seen.add(start)
+            stack = [(start, iter(self.nodes[start].parent_ids))]
+            while stack:
+                node_id, parents = stack[-1]
+                parent = next((p for p in parents if p in self.nodes and p not in seen), None)
+                if parent is None:
+                    stack.pop()
+                    order.append(self.nodes[node_id])
+                else:
+                    seen.add(parent)
+                    stack.append((parent, iter(self.nodes[parent].parent_ids)))
+        return order
+
+    def nodes_in_cycles(self) -> list[Node]:
+        """Nodes that depend on themselves through their links."""
+        pending = {node_id: sum(p in self.nodes for p in node.parent_ids) for node_id, node in self.nodes.items()}
+        children = self.children()
+        ready = [node_id for node_id, count in pending.items() if count == 0]
+        while ready:
+            for child in children[ready.pop()]:
+                pending[child] -= 1
+                if pending[child] == 0:
+                    ready.append(child)
+        blocked = {node_id for node_id, count in pending.items() if count > 0}
+        return [node for node_id, node in self.nodes.items()
+                if node_id in blocked and _reaches(node_id, node_id, blocked, children)]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _reaches(start: str, target: str, within: set[str], children: dict[str, list[str]]) -> bool:
+    stack, seen = list(children[start]), set()
+    while stack:
+        node_id = stack.pop()
+        if node_id == target:
+            return True
+        if node_id in within and node_id not in seen:
+            seen.add(node_id)
+            stack.extend(children[node_id])
+    return False

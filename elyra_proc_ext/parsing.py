@@ -1,0 +1,308 @@
+"""Elyra pipeline JSON in, `Pipeline` out: decode, check the document's shape, migrate old formats, flatten.
+
+Everything wrong with the document itself (bad JSON, schema violations, unknown format versions, dangling links)
+is returned as issues, never raised: the caller decides whether to answer 400 or print them.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .migration import CURRENT_VERSION, NewerVersionError, migrate
+from .model import (
+    GENERIC_OPS,
+    Issue,
+    KubernetesSecret,
+    Node,
+    Pipeline,
+    PipelineParameter,
+    Toleration,
+    VolumeMount,
+)
+
+SCHEMA_VERSION = "3.0"
+PASS_THROUGH_TYPES = {"super_node", "binding", "binding_entry_node", "binding_exit_node"}
+
+
+@dataclass
+class ParseResult:
+    pipeline: Pipeline | None
+    issues: list[Issue] = field(default_factory=list)
+    migrated_from: int | None = None
+
+
+@cache
+def pipeline_schema() -> dict[str, Any]:
+    return json.loads(resources.files(__package__).joinpath("schemas/pipeline.schema.json").read_text())
+
+
+@cache
+def _validators() -> tuple[Draft202012Validator, Draft202012Validator]:
+    schema = pipeline_schema()
+    generic = dict(schema["$defs"]["genericParameters"], **{"$defs": schema["$defs"]})
+    return Draft202012Validator(schema), Draft202012Validator(generic)
+
+
+def json_path(parts: Iterable[str | int], prefix: str = "") -> str:
+    path = prefix
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(document)"
+
+
+def _schema_issues(errors: Iterator[ValidationError], prefix: str = "") -> list[Issue]:
+    issues = []
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
+        path = json_path(error.absolute_path, prefix)
+        issues.append(Issue("invalidJSON", f"{path}: {error.message}", property_name=path))
+    return issues
+
+
+def decode(text: str | bytes) -> tuple[Any, list[Issue]]:
+    """Parse JSON text, reporting where it breaks instead of raising."""
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as error:
+        return None, [Issue("malformedJSON", f"The pipeline is not valid JSON: {error.msg} at line {error.lineno}, "
+                                             f"column {error.colno}.")]
+    except UnicodeDecodeError as error:
+        return None, [Issue("malformedJSON", f"The pipeline is not UTF-8 text: {error.reason}.")]
+
+
+def _primary_pipeline(document: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Issue]]:
+    primary_id = document["primary_pipeline"]
+    primary = next((p for p in document["pipelines"] if p["id"] == primary_id), None)
+    if primary is None:
+        return None, [Issue("invalidJSON", f"primary_pipeline: no pipeline has the id '{primary_id}'.",
+                            property_name="primary_pipeline", value=primary_id)]
+    app_data = primary.get("app_data")
+    if not isinstance(app_data, dict):
+        return None, [Issue("invalidJSON", "The primary pipeline has no app_data: this file was not saved by "
+                                           "Elyra's pipeline editor.", property_name="app_data",
+                            pipeline_id=primary_id)]
+    if "version" not in app_data:
+        return None, [Issue("invalidJSON", "The primary pipeline has no app_data.version: pipelines saved before "
+                                           "Elyra 1.0 must be opened and saved once in Elyra's editor.",
+                            property_name="app_data.version", pipeline_id=primary_id)]
+    if app_data["version"] < 1:
+        return None, [Issue("invalidPipeline", f"Pipeline format version {app_data['version']} is not supported.",
+                            property_name="app_data.version", value=app_data["version"], pipeline_id=primary_id)]
+    return primary, []
+
+
+def parse(document: Any, *, source: str | None = None, base_dir: str | None = None) -> ParseResult:
+    """Turn a pipeline document into a `Pipeline`.
+
+    `source` is the .pipeline file's path relative to the workspace root; node filenames are resolved against
+    `base_dir` (root-relative; defaults to the directory of `source`, as in a file on disk).
+    """
+    document_validator, _ = _validators()
+    issues = _schema_issues(document_validator.iter_errors(document))
+    if issues:
+        return ParseResult(None, issues)
+    if document["version"] != SCHEMA_VERSION:
+        return ParseResult(None, [Issue("invalidPipeline", f"Unsupported pipeline-flow schema version "
+                                                           f"'{document['version']}': expected '{SCHEMA_VERSION}'.",
+                                        property_name="version", value=document["version"])])
+    primary, issues = _primary_pipeline(document)
+    if primary is None:
+        return ParseResult(None, issues)
+    try:
+        document, migrated = migrate(document, source)
+    except NewerVersionError as error:
+        return ParseResult(None, [Issue("invalidPipeline", f"Pipeline format version {error.version} was written "
+                                        f"by a newer Elyra than this server understands (newest: {error.current}); "
+                                        "upgrade elyra_proc_ext.", property_name="app_data.version",
+                                        value=error.version)])
+    if base_dir is None:
+        base_dir = posixpath.dirname(source) if source else ""
+    builder = _PipelineBuilder(document, base_dir)
+    pipeline = builder.build()
+    pipeline.source = source
+    pipeline.version = CURRENT_VERSION
+    return ParseResult(pipeline, builder.issues, migrated[0] - 1 if migrated else None)
+
+
+def _as_number(node: Node, name: str, raw: Any, issues: list[Issue]) -> float | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': {name} must be a number, got "
+                                                        f"{raw!r}.", name, raw))
+        return None
+
+
+def _as_bool(raw: Any) -> bool | None:
+    if isinstance(raw, str):
+        return raw.strip().lower() in ("true", "1", "yes") if raw.strip() else None
+    return None if raw is None else bool(raw)
+
+
+def _merge(defaults: list[dict[str, Any]], own: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Node entries override pipeline defaults with the same key, as in Elyra."""
+    merged = {str(item.get(key)): item for item in defaults if isinstance(item, dict)}
+    merged.update({str(item.get(key)): item for item in own if isinstance(item, dict)})
+    return list(merged.values())
+
+
+class _PipelineBuilder:
+    """Walks the primary pipeline and its supernode subflows, collecting nodes and structural issues."""
+
+    def __init__(self, document: dict[str, Any], base_dir: str) -> None:
+        self.pipelines = {p["id"]: p for p in document["pipelines"]}
+        self.primary = self.pipelines[document["primary_pipeline"]]
+        app_data = self.primary["app_data"]
+        self.properties = app_data.get("properties") or {}
+        self.defaults = self.properties.get("pipeline_defaults") or {}
+        self.base_dir = base_dir
+        self.issues: list[Issue] = []
+        self.raw_parents: dict[str, list[str]] = {}
+        self.pass_through: dict[str, list[str]] = {}
+        self.nodes: dict[str, Node] = {}
+
+    def build(self) -> Pipeline:
+        self._walk(self.primary, None, set())
+        for node in self.nodes.values():
+            node.parent_ids = sorted(self._resolve(self.raw_parents[node.id], set()), key=list(self.nodes).index)
+        app_data = self.primary["app_data"]
+        if not self.nodes:
+            self.issues.append(Issue("invalidJSON", "The pipeline has no nodes: add at least one notebook or script.",
+                                     property_name="nodes", pipeline_id=self.primary["id"]))
+        return Pipeline(
+            id=self.primary["id"],
+            name=app_data.get("name") or self.properties.get("name") or "untitled",
+            nodes=self.nodes,
+            runtime_config=app_data.get("runtime_config") or None,
+            runtime_type=app_data.get("runtime_type") or None,
+            description=self.properties.get("description") or "",
+            parameters=self._parameters(),
+            cos_object_prefix=self.defaults.get("cos_object_prefix") or None,
+        )
+
+    def _parameters(self) -> list[PipelineParameter]:
+        parameters = []
+        for raw in self.properties.get("pipeline_parameters") or []:
+            default = raw.get("default_value") or {}
+            parameters.append(PipelineParameter(
+                name=raw["name"], description=raw.get("description") or "", type=default.get("type") or "String",
+                default_value=default.get("value"), value=raw.get("value"), required=bool(raw.get("required"))))
+        return parameters
+
+    def _walk(self, pipeline: dict[str, Any], supernode_parents: list[str] | None, seen: set[str]) -> None:
+        """Collect execution nodes; supernodes and bindings become pass-through entries resolved later."""
+        seen = seen | {pipeline["id"]}
+        for node in pipeline["nodes"]:
+            node_id = node["id"]
+            if node_id in self.raw_parents:
+                self.issues.append(Issue("invalidJSON", f"Node id '{node_id}' is used more than once.",
+                                         node_id=node_id, property_name="id", pipeline_id=pipeline["id"]))
+                continue
+            parents = [link["node_id_ref"] for port in node.get("inputs", []) for link in port.get("links", [])]
+            if node["type"] in ("binding", "binding_entry_node") and not parents and supernode_parents is not None:
+                parents = supernode_parents
+            self.raw_parents[node_id] = parents
+            if node["type"] == "execution_node":
+                self.nodes[node_id] = self._node(node, pipeline["id"])
+            elif node["type"] == "super_node":
+                self._walk_supernode(node, pipeline["id"], seen)
+            else:
+                self.pass_through[node_id] = parents
+
+    def _walk_supernode(self, node: dict[str, Any], pipeline_id: str, seen: set[str]) -> None:
+        subflow_id = node["subflow_ref"]["pipeline_id_ref"]
+        subflow = self.pipelines.get(subflow_id)
+        if subflow is None or subflow_id in seen:
+            problem = "does not exist" if subflow is None else "contains itself"
+            self.issues.append(Issue("invalidJSON", f"Supernode '{node['id']}' refers to pipeline '{subflow_id}', "
+                                     f"which {problem}.", node_id=node["id"], property_name="subflow_ref",
+                                     value=subflow_id, pipeline_id=pipeline_id))
+            self.pass_through[node["id"]] = []
+            return
+        own_parents = self.raw_parents[node["id"]]
+        self._walk(subflow, own_parents, {pipeline_id} | seen)
+        exits = [n["id"] for n in subflow["nodes"] if n["type"] in ("binding", "binding_exit_node")
+                 and any(port.get("links") for port in n.get("inputs", []))]
+        self.pass_through[node["id"]] = exits
+
+    def _resolve(self, parent_ids: list[str], visiting: set[str]) -> set[str]:
+        """Replace supernode and binding parents by the execution nodes behind them."""
+        resolved: set[str] = set()
+        for parent_id in parent_ids:
+            if parent_id in self.nodes:
+                resolved.add(parent_id)
+            elif parent_id in self.pass_through and parent_id not in visiting:
+                resolved |= self._resolve(self.pass_through[parent_id], visiting | {parent_id})
+            elif parent_id not in self.pass_through:
+                resolved.add(parent_id)  # dangling link: kept so validation names it
+        return resolved
+
+    def _node(self, raw: dict[str, Any], pipeline_id: str) -> Node:
+        app_data = raw.get("app_data") or {}
+        params = app_data.get("component_parameters")
+        op = raw["op"]
+        kind = GENERIC_OPS.get(op, "custom")
+        label = app_data.get("label") or (app_data.get("ui_data") or {}).get("label")
+        node = Node(id=raw["id"], name=label or raw["id"], op=op, kind=kind, pipeline_id=pipeline_id)
+        if not isinstance(params, dict):
+            self.issues.append(node.issue("invalidJSON", f"Node '{node.name}' has no app_data.component_parameters.",
+                                          "component_parameters"))
+            return node
+        node.component_parameters = params
+        if kind != "custom":
+            self._generic(node, params)
+        return node
+
+    def _generic(self, node: Node, params: dict[str, Any]) -> None:
+        _, generic_validator = _validators()
+        type_issues = _schema_issues(generic_validator.iter_errors(params))
+        if type_issues:
+            self.issues.extend(node.issue("invalidNodeProperty", f"Node '{node.name}': {issue.message}",
+                                          issue.property_name.split(".")[0].split("[")[0]) for issue in type_issues)
+            return
+        defaults = self.defaults
+        filename = params.get("filename")
+        if filename:
+            node.filename = posixpath.normpath(posixpath.join(self.base_dir, filename.replace("\\", "/")))
+            if node.name == node.id:
+                node.name = posixpath.basename(filename)
+        node.runtime_image = params.get("runtime_image") if "runtime_image" in params else \
+            defaults.get("runtime_image")
+        node.dependencies = list(params.get("dependencies") or [])
+        node.include_subdirectories = bool(params.get("include_subdirectories"))
+        node.outputs = list(params.get("outputs") or [])
+        env = _merge(defaults.get("env_vars") or [], params.get("env_vars") or [], "env_var")
+        node.env_vars = {str(e.get("env_var") or "").strip(): str(e["value"]) for e in env
+                         if e.get("value") not in (None, "")}
+        for name in ("cpu", "cpu_limit", "memory", "memory_limit", "gpu"):
+            setattr(node, name, _as_number(node, name, params.get(name), self.issues))
+        node.gpu_vendor = params.get("gpu_vendor") or None
+        secrets = _merge(defaults.get("kubernetes_secrets") or [], params.get("kubernetes_secrets") or [], "env_var")
+        node.kubernetes_secrets = [KubernetesSecret(s.get("env_var", ""), s.get("name", ""), s.get("key", ""))
+                                   for s in secrets]
+        volumes = _merge(defaults.get("mounted_volumes") or [], params.get("mounted_volumes") or [], "path")
+        node.mounted_volumes = [VolumeMount(v.get("path", ""), v.get("pvc_name", ""), v.get("sub_path") or None,
+                                            bool(v.get("read_only"))) for v in volumes]
+        tolerations = (defaults.get("kubernetes_tolerations") or []) + (params.get("kubernetes_tolerations") or [])
+        node.kubernetes_tolerations = list(dict.fromkeys(
+            Toleration(t.get("key") or "", t.get("operator") or "", t.get("value") or "", t.get("effect") or "")
+            for t in tolerations if isinstance(t, dict)))
+        for name in ("kubernetes_pod_labels", "kubernetes_pod_annotations"):
+            pairs = _merge(defaults.get(name) or [], params.get(name) or [], "key")
+            setattr(node, name, {str(p.get("key") or ""): str(p.get("value") or "") for p in pairs})
+        shared_memory = params.get("kubernetes_shared_mem_size") or defaults.get("kubernetes_shared_mem_size") or {}
+        node.kubernetes_shared_mem_size = _as_number(node, "kubernetes_shared_mem_size", shared_memory.get("size"),
+                                                     self.issues)
+        caching = params.get("disable_node_caching")
+        node.disable_node_caching = _as_bool(defaults.get("disable_node_caching") if caching in (None, "") else caching)
+        node.pipeline_parameters = list(params.get("pipeline_parameters") or [])

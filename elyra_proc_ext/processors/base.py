@@ -1,0 +1,99 @@
+"""The public API for processors: subclass `PipelineProcessor`, register it under the entry point group
+`elyra_proc_ext.processors`, and the server, the CLI and the UI can run pipelines on your runtime.
+
+A processor receives a validated `Pipeline` (see `elyra_proc_ext.model`) and a `RunContext` through which it
+reports node states and links; it never sees HTTP requests or the run database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from traitlets.config import LoggingConfigurable
+
+from ..model import GENERIC_OPS, Issue, Node, Pipeline
+
+
+class RunStatus:
+    PENDING = "pending"
+    RUNNING = "running"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    FINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, CANCELLED, INTERRUPTED})
+
+
+@dataclass
+class RunOutcome:
+    """What `PipelineProcessor.run` returns. `details` are merged into the run's result (run_url, ...)."""
+
+    status: str
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunContext:
+    """One run as a processor sees it: its id, a private directory for artifacts, and progress callbacks."""
+
+    run_id: str
+    run_dir: Path
+    root_dir: Path
+    parameters: dict[str, Any]
+    runtime_config: dict[str, Any] | None
+    on_node: Callable[..., None]
+    on_progress: Callable[[str], None]
+
+    def node_state(self, node_id: str, status: str, *, error: str | None = None,
+                   artifacts: dict[str, str] | None = None) -> None:
+        """Record a node's new state; artifacts map a name ('log', 'notebook') to a file under `run_dir`."""
+        self.on_node(node_id, status, error=error, artifacts=artifacts)
+
+    def progress(self, message: str) -> None:
+        """A one-line description of what the run is doing now, shown to the user while it works."""
+        self.on_progress(message)
+
+
+class PipelineProcessor(LoggingConfigurable):
+    """Base class of every runtime. Configure subclasses with traitlets (`c.MyProcessor.option = ...`).
+
+    Subclasses set `name` (the entry point name), `display_name`, `runtime_type` and implement `run`.
+    `run` is a coroutine on the server's event loop: do blocking work in threads or subprocesses.
+    Cancellation arrives as `asyncio.CancelledError` inside `run`; clean up and let it propagate.
+    """
+
+    name: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    runtime_type: ClassVar[str] = ""
+    supported_ops: ClassVar[frozenset[str]] = frozenset(GENERIC_OPS)
+    requires_runtime_image: ClassVar[bool] = True
+
+    def __init__(self, root_dir: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.root_dir = root_dir
+
+    def needs_runtime_image(self) -> bool:
+        return self.requires_runtime_image
+
+    def validate(self, pipeline: Pipeline, runtime_config: dict[str, Any] | None) -> list[Issue]:
+        """Runtime-specific checks beyond the common ones; runs off the event loop."""
+        return []
+
+    async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "display_name": self.display_name, "runtime_type": self.runtime_type,
+                "supported_ops": sorted(self.supported_ops)}
+
+    @staticmethod
+    def node_parameters(node: Node, parameters: dict[str, Any]) -> dict[str, str]:
+        """The pipeline parameters a node asked for, as environment variables (Elyra's 'env' pass method)."""
+        return {name: "" if parameters.get(name) is None else str(parameters[name])
+                for name in node.pipeline_parameters if name in parameters}

@@ -1,0 +1,159 @@
+"""The embedded default runtime: runs each node as a subprocess on this machine, independent nodes in parallel.
+
+Every node runs in its own process group (notebooks through papermill in a child Python), so the server's event
+loop never blocks, a cancelled run kills everything it started, and the source notebook is never overwritten:
+the executed copy and the node's log are kept in the run's directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob
+import os
+import posixpath
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from traitlets import Bool, Int, Unicode
+
+from ..model import Node, Pipeline
+from .base import PipelineProcessor, RunContext, RunOutcome, RunStatus
+
+KILL_GRACE_SECONDS = 5
+
+
+class NodeFailure(Exception):
+    """A node that did not succeed; the message is what the user sees."""
+
+
+class LocalProcessor(PipelineProcessor):
+    name: ClassVar[str] = "local"
+    display_name: ClassVar[str] = "Local (this Jupyter server)"
+    runtime_type: ClassVar[str] = "LOCAL"
+
+    max_parallel_nodes = Int(os.cpu_count() or 1, config=True,
+                             help="How many independent nodes run at the same time.")
+    require_runtime_image = Bool(True, config=True,
+                                 help="Reject nodes without a runtime image, as Elyra does even for local runs, so "
+                                      "a pipeline that runs here also exports to container runtimes.")
+    default_kernel = Unicode("python3", config=True,
+                             help="Kernel for notebooks whose kernelspec is missing or not installed here.")
+    rscript = Unicode("Rscript", config=True, help="Command that runs R scripts.")
+
+    def needs_runtime_image(self) -> bool:
+        return self.require_runtime_image
+
+    async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
+        slots = asyncio.Semaphore(max(1, self.max_parallel_nodes))
+        succeeded: dict[str, bool] = {}
+        failures: list[str] = []
+        waiting = {node.id: node for node in pipeline.topological_order()}
+        running: dict[asyncio.Task[None], Node] = {}
+        run_name = f"{pipeline.name}-{time.strftime('%m%d%H%M%S')}"
+        try:
+            while waiting or running:
+                for node in [n for n in waiting.values() if all(p in succeeded for p in n.parent_ids)]:
+                    del waiting[node.id]
+                    if all(succeeded[p] for p in node.parent_ids):
+                        running[asyncio.create_task(self._run_node(node, context, slots, run_name))] = node
+                    else:
+                        succeeded[node.id] = False
+                        context.node_state(node.id, RunStatus.SKIPPED, error="Not run: an upstream node failed.")
+                if not running:
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    node = running.pop(task)
+                    error = task.exception()
+                    succeeded[node.id] = error is None
+                    if error is not None:
+                        failures.append(str(error))
+                        context.node_state(node.id, RunStatus.FAILED, error=str(error))
+                    else:
+                        context.node_state(node.id, RunStatus.SUCCEEDED)
+                context.progress(f"{sum(succeeded.values())} of {len(pipeline.nodes)} nodes done")
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        if failures:
+            return RunOutcome(RunStatus.FAILED, "; ".join(failures))
+        return RunOutcome(RunStatus.SUCCEEDED)
+
+    async def _run_node(self, node: Node, context: RunContext, slots: asyncio.Semaphore, run_name: str) -> None:
+        async with slots:
+            assert node.filename is not None
+            source = context.root_dir / node.filename
+            node_dir = context.run_dir / node.id
+            await asyncio.to_thread(node_dir.mkdir, parents=True, exist_ok=True)
+            log_path = node_dir / "log.txt"
+            artifacts = {"log": str(log_path)}
+            command = self._command(node, source, node_dir, artifacts)
+            context.node_state(node.id, RunStatus.RUNNING, artifacts=artifacts)
+            env = {**os.environ, **node.env_vars, **self.node_parameters(node, context.parameters),
+                   "ELYRA_RUNTIME_ENV": "local", "ELYRA_RUN_NAME": run_name,
+                   "PYTHONUNBUFFERED": "1"}
+            return_code = await self._execute(command, source.parent, env, log_path)
+            if return_code != 0:
+                detail = await asyncio.to_thread(_last_line, log_path)
+                raise NodeFailure(f"Node '{node.name}' ({node.filename}) failed with exit code {return_code}: "
+                                  f"{detail or 'no output'}. Full log: {log_path}")
+            missing = [output for output in node.outputs
+                       if not glob.glob(str(source.parent / posixpath.normpath(output)))]
+            if missing:
+                raise NodeFailure(f"Node '{node.name}' finished but did not produce its declared output(s): "
+                                  f"{', '.join(missing)}.")
+
+    def _command(self, node: Node, source: Path, node_dir: Path, artifacts: dict[str, str]) -> list[str]:
+        if node.kind == "notebook":
+            executed = node_dir / source.name
+            artifacts["notebook"] = str(executed)
+            return [sys.executable, "-m", "elyra_proc_ext.processors.notebook_runner", str(source), str(executed),
+                    "--default-kernel", self.default_kernel]
+        if node.kind == "python":
+            return [sys.executable, str(source)]
+        rscript = shutil.which(self.rscript)
+        if rscript is None:
+            raise NodeFailure(f"Node '{node.name}' is an R script but '{self.rscript}' is not installed on this "
+                              "server: install R (for example `apt-get install r-base-core`) or set "
+                              "c.LocalProcessor.rscript.")
+        return [rscript, str(source)]
+
+    async def _execute(self, command: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> int:
+        log = await asyncio.to_thread(open, log_path, "wb")
+        try:
+            process = await asyncio.create_subprocess_exec(*command, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                           stdout=log, stderr=asyncio.subprocess.STDOUT,
+                                                           start_new_session=True)
+            try:
+                return await process.wait()
+            except asyncio.CancelledError:
+                await _stop(process)
+                raise
+        finally:
+            log.close()
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Terminate the node's whole process group (a notebook's kernel too); kill whatever is left after a grace."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), KILL_GRACE_SECONDS)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    await process.wait()
+
+
+def _last_line(path: Path, limit: int = 8192) -> str:
+    """The last non-empty line of a log, where Python tracebacks and our notebook runner put the error."""
+    with path.open("rb") as log:
+        log.seek(max(0, log.seek(0, os.SEEK_END) - limit))
+        lines = [line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()]
+    return lines[-1][:500] if lines else ""
+

@@ -1,0 +1,52 @@
+"""Runs one notebook with papermill in a child process of the local processor.
+
+`python -m elyra_proc_ext.processors.notebook_runner SOURCE EXECUTED [--default-kernel NAME]`
+The kernel is the one named in the notebook's metadata when it is installed here, else the default. On failure
+the last line printed says which cell raised what, and EXECUTED still holds the notebook with its outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+
+def choose_kernel(notebook: Path, default: str) -> str:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    wanted = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("kernelspec", {}).get("name")
+    installed = KernelSpecManager().find_kernel_specs()
+    if wanted in installed:
+        return wanted
+    if wanted:
+        print(f"Kernel '{wanted}' is not installed here; using '{default}'.", flush=True)
+    return default
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path)
+    parser.add_argument("executed", type=Path)
+    parser.add_argument("--default-kernel", default="python3")
+    args = parser.parse_args(argv)
+
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+
+    kernel = choose_kernel(args.source, args.default_kernel)
+    try:
+        papermill.execute_notebook(str(args.source), str(args.executed), kernel_name=kernel,
+                                   cwd=str(args.source.parent), log_output=True, progress_bar=False)
+    except PapermillExecutionError as error:
+        print(f"Error in cell {error.exec_count}: {error.ename}: {error.evalue}", flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
