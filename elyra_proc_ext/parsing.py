@@ -62,6 +62,11 @@ def json_path(parts: Iterable[str | int], prefix: str = "") -> str:
 def _schema_issues(errors: Iterator[ValidationError], prefix: str = "") -> list[Issue]:
     issues = []
     for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
+        if error.validator == "required":  # name the missing field itself, not the object holding it
+            for name in [key for key in error.validator_value if key not in error.instance]:
+                path = json_path([*error.absolute_path, name], prefix)
+                issues.append(Issue("invalidJSON", f"{path} is required but missing.", property_name=path))
+            continue
         path = json_path(error.absolute_path, prefix)
         issues.append(Issue("invalidJSON", f"{path}: {error.message}", property_name=path))
     return issues
@@ -173,8 +178,10 @@ class _PipelineBuilder:
 
     def build(self) -> Pipeline:
         self._walk(self.primary, None, set())
+        position = {node_id: index for index, node_id in enumerate(self.nodes)}
         for node in self.nodes.values():
-            node.parent_ids = sorted(self._resolve(self.raw_parents[node.id], set()), key=list(self.nodes).index)
+            parents = self._resolve(self.raw_parents[node.id], set())
+            node.parent_ids = sorted(parents, key=lambda p: (position.get(p, len(position)), p))
         app_data = self.primary["app_data"]
         if not self.nodes:
             self.issues.append(Issue("invalidJSON", "The pipeline has no nodes: add at least one notebook or script.",
@@ -253,6 +260,9 @@ class _PipelineBuilder:
         op = raw["op"]
         kind = GENERIC_OPS.get(op, "custom")
         label = app_data.get("label") or (app_data.get("ui_data") or {}).get("label")
+        filename = params.get("filename") if isinstance(params, dict) else None
+        if not label and isinstance(filename, str):
+            label = posixpath.basename(filename)
         node = Node(id=raw["id"], name=label or raw["id"], op=op, kind=kind, pipeline_id=pipeline_id)
         if not isinstance(params, dict):
             self.issues.append(node.issue("invalidJSON", f"Node '{node.name}' has no app_data.component_parameters.",
@@ -274,8 +284,6 @@ class _PipelineBuilder:
         filename = params.get("filename")
         if filename:
             node.filename = posixpath.normpath(posixpath.join(self.base_dir, filename.replace("\\", "/")))
-            if node.name == node.id:
-                node.name = posixpath.basename(filename)
         node.runtime_image = params.get("runtime_image") if "runtime_image" in params else \
             defaults.get("runtime_image")
         node.dependencies = list(params.get("dependencies") or [])

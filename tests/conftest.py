@@ -1,0 +1,74 @@
+"""Shared fixtures: the pipeline corpus, a workspace holding the example pipeline, a manager and a live server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from elyra_proc_ext.manager import ProcessorManager, create_manager
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+PROJECT = Path(__file__).resolve().parents[1]
+EXAMPLE = PROJECT / "examples" / "hello_pipeline"
+CORPUS = Path(os.environ.get("ELYRA_PROC_CORPUS", PROJECT.parent / "shared" / "pipelines"))
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A workspace root holding a fresh copy of the example pipeline under hello_pipeline/."""
+    root = tmp_path / "workspace"
+    shutil.copytree(EXAMPLE, root / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
+    return root
+
+
+@pytest.fixture
+async def manager(workspace: Path, tmp_path: Path) -> AsyncIterator[ProcessorManager]:
+    manager = create_manager(workspace, tmp_path / "data", tmp_path / "runtimes")
+    yield manager
+    await manager.shutdown()
+
+
+def pipeline_document(name: str, nodes: list[dict[str, Any]], **properties: Any) -> dict[str, Any]:
+    """A version-8 pipeline document, as Elyra's editor saves it, from short node descriptions."""
+    return {
+        "doc_type": "pipeline", "version": "3.0", "id": f"{name}-doc", "primary_pipeline": "primary",
+        "pipelines": [{"id": "primary", "nodes": nodes, "app_data": {
+            "version": 8, "name": name, "properties": {"name": name, **properties}}}],
+        "schemas": [],
+    }
+
+
+def node(node_id: str, filename: str, parents: tuple[str, ...] = (), **parameters: Any) -> dict[str, Any]:
+    """An execution node; the op follows the file's extension and parents become input links."""
+    op = {".ipynb": "execute-notebook-node", ".py": "execute-python-node", ".r": "execute-r-node"}[
+        Path(filename).suffix.lower()]
+    parameters.setdefault("runtime_image", "python:3.11")
+    return {
+        "id": node_id, "type": "execution_node", "op": op,
+        "app_data": {"label": node_id, "component_parameters": {"filename": filename, **parameters}},
+        "inputs": [{"id": "inPort", "links": [{"id": f"{p}-{node_id}", "node_id_ref": p, "port_id_ref": "outPort"}
+                                              for p in parents]}],
+        "outputs": [{"id": "outPort"}],
+    }
+
+
+def write_notebook(path: Path, *sources: str, kernel: str = "python3") -> Path:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
+    notebook.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
