@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Unicode, default
 
 from .handlers import ROUTES
-from .manager import ProcessorManager, create_manager
+from .manager import ProcessorManager, create_manager, default_data_dir, default_runtime_configs_dir
 
 
 class ElyraProcExt(ExtensionApp):
@@ -26,11 +25,11 @@ class ElyraProcExt(ExtensionApp):
 
     @default("data_dir")
     def _default_data_dir(self) -> str:
-        return str(Path(jupyter_data_dir()) / "elyra_proc_ext")
+        return str(default_data_dir())
 
     @default("runtime_configs_dir")
     def _default_runtime_configs_dir(self) -> str:
-        return str(Path(jupyter_data_dir()) / "metadata" / "runtimes")
+        return str(default_runtime_configs_dir())
 
     def initialize_settings(self) -> None:
         root_dir = Path(self.serverapp.root_dir).expanduser().resolve()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -15,9 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir
+from jupyter_core.paths import jupyter_config_path
+from traitlets.config import Config, LoggingConfigurable
+from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
 
-from .manager import ProcessorManager, Submission, create_manager
+from .manager import ProcessorManager, Submission, create_manager, default_data_dir, default_runtime_configs_dir
 from .model import Issue, Severity
 from .parsing import decode
 from .processors.base import RunStatus
@@ -30,9 +33,25 @@ STATUS_MARKS = {RunStatus.RUNNING: "▶", RunStatus.SUCCEEDED: "✔", RunStatus.
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
-def _manager(root: Path) -> ProcessorManager:
-    data = Path(jupyter_data_dir())
-    return create_manager(root, data / "elyra_proc_ext", data / "metadata" / "runtimes")
+def _server_config() -> Config:
+    """The Jupyter server's own configuration files, so the CLI applies the same settings as the server."""
+    config = Config()
+    for directory in reversed(jupyter_config_path()):
+        for loader in (JSONFileConfigLoader, PyFileConfigLoader):
+            suffix = ".json" if loader is JSONFileConfigLoader else ".py"
+            with contextlib.suppress(ConfigFileNotFound):
+                config.merge(loader(f"jupyter_server_config{suffix}", path=directory).load_config())
+    return config
+
+
+def _manager(root: Path, parallel: int | None = None) -> ProcessorManager:
+    config = _server_config()
+    if parallel:
+        config.LocalProcessor.max_parallel_nodes = parallel
+    settings = config.get("ElyraProcExt", {})
+    return create_manager(root, Path(settings.get("data_dir") or default_data_dir()),
+                          Path(settings.get("runtime_configs_dir") or default_runtime_configs_dir()),
+                          parent=LoggingConfigurable(config=config))
 
 
 def _workspace_root(pipeline_file: Path, root: Path | None) -> Path:
@@ -51,7 +70,7 @@ def _load(args: argparse.Namespace, manager_root: Path | None = None) -> tuple[P
     if not path.resolve().is_relative_to(root):
         raise SystemExit(f"elyra-proc: {path} is outside the workspace root {root}; pass --root")
     document, issues = decode(path.read_bytes())
-    manager = _manager(root)
+    manager = _manager(root, getattr(args, "parallel", None))
     if issues:
         return manager, Submission(None, issues)
     parameters = dict(_parameter(text) for text in getattr(args, "param", None) or [])
@@ -205,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
                   cmd_run, pipeline=True)
     run.add_argument("--param", action="append", metavar="NAME=VALUE", help="pipeline parameter value "
                      "(repeatable); nodes receive parameters they use as environment variables")
+    run.add_argument("--parallel", type=int, metavar="N", help="run at most N nodes at once (default: usable CPUs)")
     run.set_defaults(runtime="local")
     validate = command("validate", "Check a pipeline and print its issues; exit 1 if any is an error.",
                        cmd_validate, pipeline=True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from jupyter_core.paths import jupyter_data_dir
 from traitlets.config import LoggingConfigurable
 
 from .model import Issue, Pipeline
@@ -108,9 +109,10 @@ class ProcessorManager(LoggingConfigurable):
         processor = self.registry.get(name)
         if processor is None:
             available = ", ".join(self.registry.names()) or "none"
-            return None, config, [Issue("invalidRuntime", f"Runtime '{name}' is not available on this server "
-                                        f"(available: {available}); install or enable its processor.",
-                                        property_name="runtime", value=name)]
+            where = f" (named by runtime configuration '{config.name}')" if config else ""
+            return None, config, [Issue("invalidRuntime", f"Runtime '{name}'{where} is not available on this "
+                                        f"server (available: {available}); install or enable its processor.",
+                                        property_name="runtime_config" if config else "runtime", value=name)]
         return processor, config, []
 
     async def submit(self, submission: Submission) -> RunRecord:
@@ -137,6 +139,7 @@ class ProcessorManager(LoggingConfigurable):
             on_progress=lambda message: self._progressed(record, message))
         record.status, record.started = RunStatus.RUNNING, time.time()
         await self._in_database(self.store.save, record)
+        await asyncio.to_thread(context.run_dir.mkdir, parents=True, exist_ok=True)
         try:
             outcome = await processor.run(pipeline, context)
             record.status, record.error = outcome.status, outcome.error
@@ -160,6 +163,8 @@ class ProcessorManager(LoggingConfigurable):
     def _node_changed(self, record: RunRecord, node_id: str, status: str, *, error: str | None = None,
                       artifacts: dict[str, str] | None = None) -> None:
         node = record.node(node_id)
+        if node is None:
+            raise KeyError(f"run {record.id} has no node '{node_id}'")
         node.status = status
         now = time.time()
         if status == RunStatus.RUNNING:
@@ -168,13 +173,21 @@ class ProcessorManager(LoggingConfigurable):
             node.finished = now
         node.error = error or node.error
         node.artifacts.update(artifacts or {})
-        self._database.submit(self.store.save, record)
+        self._save_soon(record)
         for listener in self.node_listeners:
             listener(record, node)
 
     def _progressed(self, record: RunRecord, message: str) -> None:
         record.progress = message
-        self._database.submit(self.store.save, record)
+        self._save_soon(record)
+
+    def _save_soon(self, record: RunRecord) -> None:
+        """Persist from a processor callback without waiting; a failed write is logged, not lost silently."""
+        def report(future: Future[None]) -> None:
+            if future.exception() is not None:
+                self.log.error("Could not save run %s: %s", record.id, future.exception())
+
+        self._database.submit(self.store.save, record).add_done_callback(report)
 
     async def wait(self, run_id: str) -> RunRecord:
         task = self._tasks.get(run_id)
@@ -214,7 +227,17 @@ class ProcessorManager(LoggingConfigurable):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._database.shutdown(wait=True)
+        await asyncio.to_thread(self._database.shutdown, wait=True)
+        self.store.close()
+
+
+def default_data_dir() -> Path:
+    return Path(jupyter_data_dir()) / "elyra_proc_ext"
+
+
+def default_runtime_configs_dir() -> Path:
+    """Where Elyra keeps runtime configurations, so an Elyra user's existing ones are found."""
+    return Path(jupyter_data_dir()) / "metadata" / "runtimes"
 
 
 def create_manager(root_dir: Path, data_dir: Path, runtime_configs_dir: Path,

@@ -82,8 +82,8 @@ class RunRecord:
                    runtime_config=runtime_config, status=RunStatus.PENDING, submitted=time.time(),
                    run_dir=str(runs_dir / run_id), nodes=nodes)
 
-    def node(self, node_id: str) -> NodeRecord:
-        return next(node for node in self.nodes if node.id == node_id)
+    def node(self, node_id: str) -> NodeRecord | None:
+        return next((node for node in self.nodes if node.id == node_id), None)
 
     @property
     def duration(self) -> float | None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from traitlets.config import LoggingConfigurable
 
 from elyra_proc_ext.manager import ProcessorManager, create_manager
 
@@ -17,6 +19,7 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "hello_pipeline"
+ManagerFactory = Callable[..., ProcessorManager]
 CORPUS = Path(os.environ.get("ELYRA_PROC_CORPUS", PROJECT.parent / "shared" / "pipelines"))
 
 
@@ -33,10 +36,25 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def manager(workspace: Path, tmp_path: Path) -> AsyncIterator[ProcessorManager]:
-    manager = create_manager(workspace, tmp_path / "data", tmp_path / "runtimes")
-    yield manager
-    await manager.shutdown()
+def make_manager(tmp_path: Path, jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[ManagerFactory]:
+    """Managers over `root` with this test's data and runtime-configuration dirs, shut down afterwards.
+
+    Async tests run on pytest-jupyter's loop (the one its server uses), so teardown runs there too.
+    """
+    made: list[ProcessorManager] = []
+
+    def make(root: Path, parent: LoggingConfigurable | None = None) -> ProcessorManager:
+        made.append(create_manager(root, tmp_path / "data", tmp_path / "runtimes", parent=parent))
+        return made[-1]
+
+    yield make
+    for manager in made:
+        jp_asyncio_loop.run_until_complete(manager.shutdown())
+
+
+@pytest.fixture
+def manager(make_manager: ManagerFactory, workspace: Path) -> ProcessorManager:
+    return make_manager(workspace)
 
 
 def pipeline_document(name: str, nodes: list[dict[str, Any]], **properties: Any) -> dict[str, Any]:

@@ -40,7 +40,8 @@ class RunOutcome:
 
 @dataclass
 class RunContext:
-    """One run as a processor sees it: its id, a private directory for artifacts, and progress callbacks."""
+    """One run as a processor sees it: its id, a private directory for artifacts (created before `run` is
+    called), the effective pipeline parameter values, and the callbacks through which it reports progress."""
 
     run_id: str
     run_dir: Path
@@ -59,27 +60,34 @@ class RunContext:
         """A one-line description of what the run is doing now, shown to the user while it works."""
         self.on_progress(message)
 
+    def parameters_for(self, node: Node) -> dict[str, str]:
+        """The pipeline parameters a node asked for, as environment variables (Elyra's 'env' pass method)."""
+        return {name: "" if self.parameters.get(name) is None else str(self.parameters[name])
+                for name in node.pipeline_parameters if name in self.parameters}
+
 
 class PipelineProcessor(LoggingConfigurable):
     """Base class of every runtime. Configure subclasses with traitlets (`c.MyProcessor.option = ...`).
 
-    Subclasses set `name` (the entry point name), `display_name`, `runtime_type` and implement `run`.
+    Subclasses set `name` (equal to their entry point name), `display_name`, `runtime_type` and implement `run`.
     `run` is a coroutine on the server's event loop: do blocking work in threads or subprocesses.
     Cancellation arrives as `asyncio.CancelledError` inside `run`; clean up and let it propagate.
+    When `run` returns, nodes never reported are marked skipped and nodes still running take the run's status.
+    Processors are loaded once, when the server (or CLI) first needs them: install a new one, then restart.
     """
 
     name: ClassVar[str] = ""
     display_name: ClassVar[str] = ""
     runtime_type: ClassVar[str] = ""
     supported_ops: ClassVar[frozenset[str]] = frozenset(GENERIC_OPS)
-    requires_runtime_image: ClassVar[bool] = True
 
     def __init__(self, root_dir: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.root_dir = root_dir
 
     def needs_runtime_image(self) -> bool:
-        return self.requires_runtime_image
+        """Whether generic nodes must name a container image; container runtimes do, so this is the default."""
+        return True
 
     def validate(self, pipeline: Pipeline, runtime_config: dict[str, Any] | None) -> list[Issue]:
         """Runtime-specific checks beyond the common ones; runs off the event loop."""
@@ -91,9 +99,3 @@ class PipelineProcessor(LoggingConfigurable):
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "display_name": self.display_name, "runtime_type": self.runtime_type,
                 "supported_ops": sorted(self.supported_ops)}
-
-    @staticmethod
-    def node_parameters(node: Node, parameters: dict[str, Any]) -> dict[str, str]:
-        """The pipeline parameters a node asked for, as environment variables (Elyra's 'env' pass method)."""
-        return {name: "" if parameters.get(name) is None else str(parameters[name])
-                for name in node.pipeline_parameters if name in parameters}

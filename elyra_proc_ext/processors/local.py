@@ -36,8 +36,8 @@ class LocalProcessor(PipelineProcessor):
     display_name: ClassVar[str] = "Local (this Jupyter server)"
     runtime_type: ClassVar[str] = "LOCAL"
 
-    max_parallel_nodes = Int(os.cpu_count() or 1, config=True,
-                             help="How many independent nodes run at the same time.")
+    max_parallel_nodes = Int(len(os.sched_getaffinity(0)), config=True,
+                             help="How many independent nodes run at the same time (default: usable CPUs).")
     require_runtime_image = Bool(True, config=True,
                                  help="Reject nodes without a runtime image, as Elyra does even for local runs, so "
                                       "a pipeline that runs here also exports to container runtimes.")
@@ -95,7 +95,7 @@ class LocalProcessor(PipelineProcessor):
             artifacts = {"log": str(log_path)}
             command = self._command(node, source, node_dir, artifacts)
             context.node_state(node.id, RunStatus.RUNNING, artifacts=artifacts)
-            env = {**os.environ, **node.env_vars, **self.node_parameters(node, context.parameters),
+            env = {**os.environ, **node.env_vars, **context.parameters_for(node),
                    "ELYRA_RUNTIME_ENV": "local", "ELYRA_RUN_NAME": run_name,
                    "PYTHONUNBUFFERED": "1"}
             return_code = await self._execute(command, source.parent, env, log_path)

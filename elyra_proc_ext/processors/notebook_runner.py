@@ -15,15 +15,17 @@ from pathlib import Path
 
 
 def choose_kernel(notebook: Path, default: str) -> str:
-    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     wanted = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("kernelspec", {}).get("name")
-    installed = KernelSpecManager().find_kernel_specs()
-    if wanted in installed:
+    if not wanted:
+        return default
+    try:
+        KernelSpecManager().get_kernel_spec(wanted)
         return wanted
-    if wanted:
+    except NoSuchKernel:
         print(f"Kernel '{wanted}' is not installed here; using '{default}'.", flush=True)
-    return default
+        return default
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,9 @@ class ProcessorRegistry(LoggingConfigurable):
                 processor_class = entry_point.load()
                 if not (isinstance(processor_class, type) and issubclass(processor_class, PipelineProcessor)):
                     raise TypeError(f"{entry_point.value} is not a PipelineProcessor subclass")
+                if processor_class.name != name:
+                    raise TypeError(f"its class name attribute is '{processor_class.name}'; it must equal the "
+                                    f"entry point name '{name}'")
                 processors[name] = processor_class(root_dir=self.root_dir, parent=self)
             except Exception as error:  # a broken plug-in must not take the server down
                 self.log.error("Pipeline processor '%s' (%s) could not be loaded: %s", name, entry_point.value, error)
