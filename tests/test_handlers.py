@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,9 @@ from conftest import EXAMPLE, load_json, node, pipeline_document
 from tornado.httpclient import HTTPResponse
 
 from elyra_proc_ext.handlers import ROUTES
+from elyra_proc_ext.model import Node, Pipeline
+from elyra_proc_ext.processors.base import RunStatus
+from elyra_proc_ext.store import RunRecord, RunStore
 
 
 @pytest.fixture
@@ -137,3 +142,25 @@ async def test_every_route_requires_authentication(jp_serverapp: Any, http_serve
                 assert response.code in (403, 405), (route, method, headers, response.code)
                 if response.code == 403:
                     assert b"Traceback" not in response.body
+
+
+@pytest.fixture
+def run_left_by_a_dead_server(jp_data_dir: Path) -> str:
+    """A run record as a server killed mid-run leaves it: running, owned by a process that no longer exists."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = RunStore(jp_data_dir / "elyra_proc_ext" / "runs.sqlite")
+    pipeline = Pipeline(id="p", name="stale", nodes={"a": Node("a", "a", "execute-python-node", "python"),
+                                                      "b": Node("b", "b", "execute-python-node", "python", ["a"])})
+    record = RunRecord.new(pipeline, "local", None, jp_data_dir / "runs")
+    record.status, record.started, record.owner_pid = RunStatus.RUNNING, record.submitted, dead.pid
+    record.nodes[0].status, record.nodes[1].status = RunStatus.SUCCEEDED, RunStatus.RUNNING
+    store.save(record)
+    store.close()
+    return record.id
+
+
+async def test_restart_marks_unfinished_runs_interrupted(run_left_by_a_dead_server: str, jp_fetch: Any) -> None:
+    code, run = await call(jp_fetch, "GET", "runs", run_left_by_a_dead_server)
+    assert code == 200 and run["status"] == "interrupted" and run["finished"]
+    assert [n["status"] for n in run["nodes"]] == ["succeeded", "interrupted"]
