@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -24,6 +25,7 @@ from .manager import ProcessorManager, Submission, create_manager, default_data_
 from .model import Issue, Severity
 from .parsing import decode
 from .processors.base import RunStatus
+from .runtime_configs import RuntimeConfigError
 from .store import NodeRecord, RunRecord
 
 SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "info",
@@ -31,6 +33,9 @@ SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity
 STATUS_MARKS = {RunStatus.RUNNING: "▶", RunStatus.SUCCEEDED: "✔", RunStatus.FAILED: "✘", RunStatus.SKIPPED: "-",
                 RunStatus.CANCELLED: "■", RunStatus.INTERRUPTED: "■"}
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+POLL_SECONDS = 2.0
+RESULT_FIELDS = ("run_url", "kfp_run_id", "experiment_name", "experiment_id", "pipeline_id", "pipeline_version_id",
+                 "object_storage_url", "object_storage_path", "remote_status")
 
 
 def _server_config() -> Config:
@@ -74,9 +79,11 @@ def _load(args: argparse.Namespace, manager_root: Path | None = None) -> tuple[P
     if issues:
         return manager, Submission(None, issues)
     parameters = dict(_parameter(text) for text in getattr(args, "param", None) or [])
+    experiment = getattr(args, "experiment", None)
     submission = manager.check(document, source=path.resolve().relative_to(root).as_posix(),
                                runtime=getattr(args, "runtime", None),
-                               runtime_config=getattr(args, "runtime_config", None), parameters=parameters)
+                               runtime_config=getattr(args, "runtime_config", None), parameters=parameters,
+                               options={"experiment": experiment} if experiment else None)
     return manager, submission
 
 
@@ -117,25 +124,67 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{args.pipeline}: not run, the pipeline has errors:", file=sys.stderr)
             _print_issues(submission.issues)
         return EXIT_FAILED
-    record = asyncio.run(_run(manager, submission, quiet=args.json))
+    follow = args.command == "run" or args.wait
+    record = asyncio.run(_run(manager, submission, quiet=args.json, follow=follow))
     if args.json:
         _emit(record.to_json())
     else:
         duration = f" in {record.duration:.1f} s" if record.duration is not None else ""
         print(f"Run {record.id} {record.status}{duration}.")
+        for key in RESULT_FIELDS:
+            if record.result.get(key):
+                print(f"  {key}: {record.result[key]}")
         if record.error:
             print(record.error, file=sys.stderr)
-    return EXIT_OK if record.status == RunStatus.SUCCEEDED else EXIT_FAILED
+    done = RunStatus.SUCCEEDED if follow else RunStatus.SUBMITTED
+    return EXIT_OK if record.status == done else EXIT_FAILED
 
 
-async def _run(manager: ProcessorManager, submission: Submission, quiet: bool) -> RunRecord:
+def cmd_export(args: argparse.Namespace) -> int:
+    manager, submission = _load(args)
+    if not submission.accepted:
+        print(f"{args.pipeline}: not exported, the pipeline has errors:", file=sys.stderr)
+        _print_issues(submission.issues)
+        return EXIT_FAILED
+    output = (args.output or args.pipeline.with_suffix(".yaml")).resolve()
+    try:
+        details = asyncio.run(_export(manager, submission, output, args.overwrite))
+    except FileExistsError as error:
+        print(f"elyra-proc: {error} Pass --overwrite to replace it.", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        _emit({"export_path": str(output), **details})
+    else:
+        print(f"Exported {args.pipeline} to {output} ({details.get('tasks')} tasks); dependencies staged at "
+              f"{details.get('object_storage_url')}{details.get('object_storage_path')}.")
+    return EXIT_OK
+
+
+async def _export(manager: ProcessorManager, submission: Submission, output: Path, overwrite: bool) -> dict:
+    try:
+        return await manager.export(submission, output, overwrite)
+    finally:
+        await manager.shutdown()
+
+
+async def _run(manager: ProcessorManager, submission: Submission, quiet: bool, follow: bool = True) -> RunRecord:
+    """Submit and report each change; a remote run is then followed until it ends when `follow` is set."""
     if not quiet:
-        manager.node_listeners.append(_show_node)
+        manager.listeners.append(_show_change)
     record = await manager.submit(submission)
     if not quiet:
         print(f"Run {record.id}: {record.name} on {record.runtime}, {len(record.nodes)} node(s)", flush=True)
     try:
-        return await manager.wait(record.id)
+        record = await manager.wait(record.id)
+        shown = {node.id: node.status for node in record.nodes}
+        while follow and record.status == RunStatus.SUBMITTED:
+            await asyncio.sleep(POLL_SECONDS)
+            record = await manager.get(record.id)
+            for node in record.nodes:
+                if shown.get(node.id) != node.status and not quiet:
+                    _show_change(record, node)
+                shown[node.id] = node.status
+        return record
     except asyncio.CancelledError:
         await manager.cancel(record.id)
         raise
@@ -143,7 +192,11 @@ async def _run(manager: ProcessorManager, submission: Submission, quiet: bool) -
         await manager.shutdown()
 
 
-def _show_node(record: RunRecord, node: NodeRecord) -> None:
+def _show_change(record: RunRecord, node: NodeRecord | None) -> None:
+    if node is None:
+        if record.progress:
+            print(f"  … {record.progress}", flush=True)
+        return
     if node.status not in STATUS_MARKS:
         return
     took = f" ({node.finished - node.started:.2f} s)" if node.finished and node.started else ""
@@ -205,6 +258,65 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _assignments(pairs: Sequence[str], from_env: Sequence[str]) -> dict[str, Any]:
+    """`key=value` (JSON values where they parse: numbers, true/false) and `key=ENV_VAR` for secrets."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, text = pair.partition("=")
+        try:
+            values[key] = json.loads(text)
+        except ValueError:
+            values[key] = text
+    for pair in from_env:
+        key, _, variable = pair.partition("=")
+        if variable not in os.environ:
+            raise SystemExit(f"elyra-proc: environment variable {variable} (for {key}) is not set")
+        values[key] = os.environ[variable]
+    return values
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    manager = _manager(Path.cwd())
+    try:
+        if args.action == "list":
+            configs = [config.to_json() for config in manager.runtime_configs()]
+            if args.json:
+                _emit(configs)
+            for config in [] if args.json else configs:
+                print(f"{config['name']:<20} {config['schema_name']:<8} {config['display_name']}")
+            return EXIT_OK
+        if args.action == "delete":
+            manager.configs.delete(args.name)
+            print(f"Deleted runtime configuration '{args.name}'.")
+            return EXIT_OK
+        if args.action in ("create", "update"):
+            body: dict[str, Any] = json.loads(args.from_file.read_text()) if args.from_file else {}
+            body.setdefault("metadata", {}).update(_assignments(args.set or [], args.set_from_env or []))
+            body.update({key: value for key, value in (("schema_name", args.schema),
+                                                       ("display_name", args.display_name)) if value})
+            if args.action == "create":
+                body.setdefault("display_name", args.name)
+                body["name"] = args.name
+                config = manager.save_runtime_config(body)
+            else:
+                previous = manager.configs.load(args.name)
+                body["metadata"] = {**previous.metadata, **body["metadata"]}
+                config = manager.save_runtime_config(body, args.name)
+        else:
+            config = manager.configs.load(args.name)
+    except RuntimeConfigError as error:
+        print(f"elyra-proc: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    shown = config.to_json()
+    if args.json:
+        _emit(shown)
+    else:
+        print(f"{shown['name']} ({shown['schema_name']}): {shown['display_name']}")
+        for key, value in sorted(shown["metadata"].items()):
+            print(f"  {key}: {value}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elyra-proc", description="Run and check Elyra pipelines (.pipeline "
                                      "files) locally or on a configured runtime, without a Jupyter server.")
@@ -226,6 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
                      "(repeatable); nodes receive parameters they use as environment variables")
     run.add_argument("--parallel", type=int, metavar="N", help="run at most N nodes at once (default: usable CPUs)")
     run.set_defaults(runtime="local")
+    submit = command("submit", "Submit a pipeline to a runtime configuration (Kubeflow Pipelines), showing each step; "
+                     "with --wait, follow the run until it ends.", cmd_run, pipeline=True)
+    submit.add_argument("--runtime-config", metavar="NAME", required=True, help="the runtime configuration to use")
+    submit.add_argument("--experiment", metavar="NAME", help="experiment to run in (default: the pipeline's name)")
+    submit.add_argument("--param", action="append", metavar="NAME=VALUE", help="pipeline parameter value")
+    submit.add_argument("--wait", action="store_true", help="follow the run until it ends; exit 1 unless it succeeds")
+    submit.set_defaults(runtime=None)
+    export = command("export", "Compile a pipeline for a runtime configuration (Kubeflow Pipelines YAML), staging its "
+                     "dependencies to object storage.", cmd_export, pipeline=True)
+    export.add_argument("--runtime-config", metavar="NAME", required=True, help="the runtime configuration to use")
+    export.add_argument("--output", type=Path, help="where to write (default: the pipeline file with .yaml)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    export.set_defaults(runtime=None)
     validate = command("validate", "Check a pipeline and print its issues; exit 1 if any is an error.",
                        cmd_validate, pipeline=True)
     validate.add_argument("--runtime-config", metavar="NAME", help="check against this runtime configuration")
@@ -235,11 +360,25 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", "Show one run with each node's state and artifacts.", cmd_status)
     status.add_argument("run_id")
     command("runtimes", "List the runtimes and runtime configurations available.", cmd_runtimes)
+    config = command("config", "Create, list, show, update or delete runtime configurations (Elyra's format and "
+                     "place; secrets are never shown).", cmd_config)
+    config.add_argument("action", choices=("list", "show", "create", "update", "delete"))
+    config.add_argument("name", nargs="?", help="configuration name (all actions but list)")
+    config.add_argument("--schema", metavar="RUNTIME", help="runtime of a new configuration, e.g. kfp")
+    config.add_argument("--display-name", metavar="TEXT")
+    config.add_argument("--set", action="append", metavar="KEY=VALUE", help="a metadata field, e.g. "
+                        "api_endpoint=https://kf.example.com/pipeline (repeatable)")
+    config.add_argument("--set-from-env", action="append", metavar="KEY=ENV_VAR", help="a secret field from an "
+                        "environment variable, so it stays out of shell history, e.g. api_password=KF_PASSWORD")
+    config.add_argument("--from-file", type=Path, metavar="FILE", help="start from an Elyra configuration file")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "config" and args.action != "list" and not args.name:
+        parser.error(f"config {args.action} needs a configuration name")
     try:
         return args.handler(args)
     except KeyboardInterrupt:

@@ -5,9 +5,12 @@ Every error leaves as `{reason, message, timestamp[, issues]}` with a 4xx/5xx st
 
 from __future__ import annotations
 
+import asyncio
 import json
+import posixpath
 import time
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -16,7 +19,9 @@ from tornado import web
 
 from .manager import ProcessorManager, Submission, UnknownRunError
 from .parsing import decode, pipeline_schema
+from .runtime_configs import RuntimeConfigError
 from .store import RunRecord
+from .validation import confined_path
 
 AUTH_RESOURCE = "pipeline"
 
@@ -33,10 +38,19 @@ class PipelineHandler(APIHandler):
         error = exc_info[1] if exc_info else None
         if isinstance(error, web.HTTPError):
             message = error.log_message % error.args if error.log_message and error.args else error.log_message
+        elif (known := expected_error_status(error)) is not None:
+            status_code, message = known, str(error)
+            self.set_status(status_code)
         else:
             message = "Internal server error; the server log has the details."
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(self.error_body(status_code, message or HTTPStatus(status_code).phrase)))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if expected_error_status(value) is None:  # expected failures are answered, not logged as crashes
+            super().log_exception(typ, value, tb)
+        else:
+            self.log.warning("%s %s: %s", self.request.method, self.request.path, value)
 
     def error_body(self, status: int, message: str, issues: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"reason": HTTPStatus(status).phrase, "message": message, "timestamp": time.time()}
@@ -63,13 +77,32 @@ class PipelineHandler(APIHandler):
         if issues:
             self.fail(400, issues[0].message, [i.to_json() for i in issues])
             return None
+        return await self.check(document)
+
+    async def check(self, document: Any) -> Submission:
         app_data = _primary_app_data(document)
         source = app_data.get("source") if isinstance(app_data.get("source"), str) else None
         relative_to_pipeline = self.get_query_argument("paths", "root") == "pipeline"
+        experiment = self.get_query_argument("experiment", None)
         return await self.manager.prepare(
             document, source=source, base_dir=None if relative_to_pipeline else "",
             runtime=self.get_query_argument("runtime", None),
-            runtime_config=self.get_query_argument("runtime_config", None))
+            runtime_config=self.get_query_argument("runtime_config", None),
+            options={"experiment": experiment} if experiment else None)
+
+
+def expected_error_status(error: BaseException | None) -> int | None:
+    """The status for failures a user can cause or fix (bad configuration, unreachable cluster), else None."""
+    if isinstance(error, RuntimeConfigError):
+        return error.status
+    if isinstance(error, FileExistsError):
+        return 409
+    if isinstance(error, NotImplementedError):
+        return 400
+    name = type(error).__name__
+    if name in ("KfpError", "KfpAuthError", "StorageError"):
+        return int(getattr(error, "status", 502))
+    return None
 
 
 def _primary_app_data(document: Any) -> dict[str, Any]:
@@ -173,6 +206,85 @@ class CancelHandler(PipelineHandler):
         self.reply(self.run_json(record))
 
 
+class ExportHandler(PipelineHandler):
+    """Elyra's export body: {pipeline, export_format, export_path, overwrite}; the file lands inside the root."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body, issues = decode(self.request.body)
+        if issues or not isinstance(body, dict) or not isinstance(body.get("export_path"), str):
+            self.fail(400, "The body must be JSON {pipeline, export_path, overwrite}.", [i.to_json() for i in issues])
+            return
+        target = export_target(self.manager.root_dir, body["export_path"])
+        if target is None:
+            self.fail(400, f"export_path '{body['export_path']}' is outside the server root.")
+            return
+        submission = await self.check(body.get("pipeline"))
+        if not submission.accepted:
+            self.fail(400, "Errors found in pipeline", [i.to_json() for i in submission.issues])
+            return
+        details = await self.manager.export(submission, target, overwrite=bool(body.get("overwrite")))
+        relative = target.relative_to(self.manager.root_dir).as_posix()
+        self.set_header("Location", f"{self.base_url}api/contents/{relative}")
+        self.reply({"export_path": relative, **details}, 201)
+
+
+def export_target(root: Path, export_path: str) -> Path | None:
+    """The absolute path to write, when it stays inside the root (its directory resolved, symlinks included)."""
+    if not export_path or export_path.startswith("/") or export_path.split("/")[0] == "..":
+        return None
+    directory = confined_path(root.resolve(), posixpath.dirname(export_path) or ".")
+    if directory is None or not directory.is_dir():
+        return None
+    target = directory / posixpath.basename(export_path)
+    return None if target.is_symlink() else target
+
+
+class RuntimeConfigsHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        configs = await asyncio.to_thread(self.manager.runtime_configs)
+        self.reply({"runtime_configs": [config.to_json() for config in configs]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body, issues = decode(self.request.body)
+        if issues:
+            self.fail(400, issues[0].message)
+            return
+        config = await asyncio.to_thread(self.manager.save_runtime_config, body)
+        self.set_header("Location", f"{self.base_url}pipeline/runtime-configs/{config.name}")
+        self.reply(config.to_json(), 201)
+
+
+class RuntimeConfigHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        config = await asyncio.to_thread(self.manager.configs.load, name)
+        self.reply(config.to_json())
+
+    @web.authenticated
+    @authorized
+    async def put(self, name: str) -> None:
+        body, issues = decode(self.request.body)
+        if issues:
+            self.fail(400, issues[0].message)
+            return
+        config = await asyncio.to_thread(self.manager.save_runtime_config, body, name)
+        self.reply(config.to_json())
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        await asyncio.to_thread(self.manager.configs.delete, name)
+        self.set_status(204)
+        self.finish()
+
+
 RUN_ID = r"(?P<run_id>[^/]+)"
 ROUTES: list[tuple[str, type[PipelineHandler]]] = [
     ("pipeline/schedule", ScheduleHandler),
@@ -182,4 +294,7 @@ ROUTES: list[tuple[str, type[PipelineHandler]]] = [
     ("pipeline/runs", RunsHandler),
     (f"pipeline/runs/{RUN_ID}", RunHandler),
     (f"pipeline/runs/{RUN_ID}/cancel", CancelHandler),
+    ("pipeline/export", ExportHandler),
+    ("pipeline/runtime-configs", RuntimeConfigsHandler),
+    ("pipeline/runtime-configs/(?P<name>[^/]+)", RuntimeConfigHandler),
 ]

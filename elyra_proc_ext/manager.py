@@ -19,7 +19,14 @@ from .model import Issue, Pipeline
 from .parsing import parse
 from .processors.base import PipelineProcessor, RunContext, RunStatus
 from .processors.registry import ProcessorRegistry
-from .runtime_configs import RuntimeConfig, RuntimeConfigError, RuntimeConfigStore
+from .runtime_configs import (
+    RuntimeConfig,
+    RuntimeConfigError,
+    RuntimeConfigStore,
+    keep_unchanged_secrets,
+    name_from_display_name,
+    schema_errors,
+)
 from .store import NodeRecord, RunRecord, RunStore
 from .validation import validate_pipeline
 
@@ -39,6 +46,7 @@ class Submission:
     issues: list[Issue] = field(default_factory=list)
     processor: PipelineProcessor | None = None
     runtime_config: RuntimeConfig | None = None
+    options: dict[str, str] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
@@ -57,15 +65,16 @@ class ProcessorManager(LoggingConfigurable):
         self._records: dict[str, RunRecord] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elyra-proc-db")
-        self.node_listeners: list[Callable[[RunRecord, NodeRecord], None]] = []
+        self.listeners: list[Callable[[RunRecord, NodeRecord | None], None]] = []
 
     async def _in_database(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._database, function, *args)
 
     def check(self, document: Any, *, source: str | None = None, base_dir: str | None = None,
               runtime: str | None = None, runtime_config: str | None = None,
-              parameters: dict[str, str] | None = None) -> Submission:
-        """Parse and validate; blocking (file system), so async callers use `prepare`."""
+              parameters: dict[str, str] | None = None, options: dict[str, str] | None = None) -> Submission:
+        """Parse and validate; blocking (file system), so async callers use `prepare`. `options` are passed to
+        the processor as they are (for Kubeflow Pipelines: `experiment`)."""
         parsed = parse(document, source=source, base_dir=base_dir)
         if parsed.pipeline is None:
             return Submission(None, parsed.issues)
@@ -77,7 +86,7 @@ class ProcessorManager(LoggingConfigurable):
                                     "pipeline does not define it.", property_name="pipeline_parameters", value=name)
                               for name in unknown]
         processor, config, runtime_issues = self._resolve_runtime(runtime, runtime_config or pipeline.runtime_config)
-        submission = Submission(pipeline, parsed.issues + runtime_issues, processor, config)
+        submission = Submission(pipeline, parsed.issues + runtime_issues, processor, config, dict(options or {}))
         if processor is None:
             return submission
         flagged = {issue.node_id for issue in parsed.issues if issue.fatal}
@@ -128,15 +137,19 @@ class ProcessorManager(LoggingConfigurable):
         self._tasks[record.id] = asyncio.create_task(self._execute(record, submission))
         return record
 
+    def _context(self, record: RunRecord, submission: Submission) -> RunContext:
+        assert submission.pipeline is not None
+        return RunContext(
+            run_id=record.id, run_dir=Path(record.run_dir), root_dir=self.root_dir,
+            parameters=submission.pipeline.parameter_values(),
+            runtime_config=submission.runtime_config.metadata if submission.runtime_config else None,
+            on_node=lambda node_id, status, **details: self._node_changed(record, node_id, status, **details),
+            on_progress=lambda message: self._progressed(record, message), options=submission.options)
+
     async def _execute(self, record: RunRecord, submission: Submission) -> None:
         pipeline, processor = submission.pipeline, submission.processor
         assert pipeline is not None and processor is not None
-        context = RunContext(
-            run_id=record.id, run_dir=Path(record.run_dir), root_dir=self.root_dir,
-            parameters=pipeline.parameter_values(),
-            runtime_config=submission.runtime_config.metadata if submission.runtime_config else None,
-            on_node=lambda node_id, status, **details: self._node_changed(record, node_id, status, **details),
-            on_progress=lambda message: self._progressed(record, message))
+        context = self._context(record, submission)
         record.status, record.started = RunStatus.RUNNING, time.time()
         await self._in_database(self.store.save, record)
         await asyncio.to_thread(context.run_dir.mkdir, parents=True, exist_ok=True)
@@ -174,12 +187,14 @@ class ProcessorManager(LoggingConfigurable):
         node.error = error or node.error
         node.artifacts.update(artifacts or {})
         self._save_soon(record)
-        for listener in self.node_listeners:
+        for listener in self.listeners:
             listener(record, node)
 
     def _progressed(self, record: RunRecord, message: str) -> None:
         record.progress = message
         self._save_soon(record)
+        for listener in self.listeners:
+            listener(record, None)
 
     def _save_soon(self, record: RunRecord) -> None:
         """Persist from a processor callback without waiting; a failed write is logged, not lost silently."""
@@ -200,25 +215,97 @@ class ProcessorManager(LoggingConfigurable):
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        record = await self.get(run_id)
+        record = await self.get(run_id, refresh=False)
+        if record.status == RunStatus.SUBMITTED:
+            processor, metadata = await self._remote(record)
+            await processor.cancel(record.result, metadata)
+            record.progress = "Cancelling on the runtime"
+            return await self.get(run_id)
         if record.status not in RunStatus.FINAL:  # cancelled before its task first ran
             record.status, record.finished, record.error = RunStatus.CANCELLED, time.time(), "Cancelled by the user."
             await self._in_database(self.store.save, record)
         return record
 
-    async def get(self, run_id: str) -> RunRecord:
+    async def get(self, run_id: str, refresh: bool = True) -> RunRecord:
+        """The run's record; a run going on elsewhere (submitted) is first refreshed from its runtime."""
         record = self._records.get(run_id) or await self._in_database(self.store.get, run_id)
         if record is None:
             raise UnknownRunError(run_id)
+        if refresh and record.status == RunStatus.SUBMITTED:
+            await self._refresh(record)
         return record
+
+    async def _remote(self, record: RunRecord) -> tuple[PipelineProcessor, dict[str, Any] | None]:
+        processor = self.registry.get(record.runtime)
+        if processor is None:
+            raise RuntimeConfigError(f"The '{record.runtime}' runtime of run {record.id} is not available.", 409)
+        config = None
+        if record.runtime_config:
+            config = await asyncio.to_thread(self.configs.load, record.runtime_config)
+        return processor, config.metadata if config else None
+
+    async def _refresh(self, record: RunRecord) -> None:
+        try:
+            processor, metadata = await self._remote(record)
+            state = await processor.refresh(record.result, metadata)
+        except Exception as error:  # the runtime being unreachable must not make the record unreadable
+            record.progress = f"Could not read the run's state from its runtime: {error}"
+            return
+        if state is None:
+            return
+        record.result["remote_status"] = state.remote_status
+        record.progress = None
+        for node in record.nodes:
+            node.status = state.nodes.get(node.id, node.status)
+        if state.status != RunStatus.SUBMITTED:
+            record.status, record.finished, record.error = state.status, time.time(), state.error
+        await self._in_database(self.store.save, record)
+
+    async def export(self, submission: Submission, path: Path, overwrite: bool = False) -> dict[str, Any]:
+        """Compile to the runtime's own format at `path` (inside the root; refused when it exists)."""
+        pipeline, processor = submission.pipeline, submission.processor
+        assert pipeline is not None and processor is not None and submission.accepted
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; choose another path or overwrite it.")
+        record = RunRecord.new(pipeline, processor.name, None, self.runs_dir)
+        context = self._context(record, submission)
+        context.on_node = lambda *args, **kwargs: None
+        context.on_progress = lambda message: self.log.info("Export of %s: %s", pipeline.name, message)
+        await asyncio.to_thread(context.run_dir.mkdir, parents=True, exist_ok=True)
+        return await processor.export(pipeline, context, path)
+
+    def runtime_configs(self) -> list[RuntimeConfig]:
+        return self.configs.list()
+
+    def save_runtime_config(self, body: Any, name: str | None = None) -> RuntimeConfig:
+        """Create (`name` None: named after the body) or update a configuration, after the processor's checks."""
+        if not isinstance(body, dict):
+            raise RuntimeConfigError("The body must be a JSON object with display_name, schema_name and metadata.")
+        previous = self.configs.load(name) if name else None
+        name = name or str(body.get("name") or name_from_display_name(str(body.get("display_name") or "")))
+        schema_name = body.get("schema_name") or (previous.schema_name if previous else None)
+        processor = self.registry.get(schema_name) if isinstance(schema_name, str) else None
+        schema = processor.runtime_config_schema() if processor else None
+        if processor is None or schema is None:
+            takes = [n for n, p in self.registry.processors.items() if p.runtime_config_schema()]
+            raise RuntimeConfigError(f"schema_name must name a runtime that takes configurations: "
+                                     f"{', '.join(takes) or 'none is installed'}.")
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict) and previous:
+            metadata = keep_unchanged_secrets(metadata, previous.metadata)
+        document = {"schema_name": schema_name, "metadata": metadata,
+                    "display_name": body.get("display_name") or (previous.display_name if previous else None)}
+        errors = schema_errors(document, schema)
+        errors += processor.check_runtime_config(metadata) if not errors else []
+        if errors:
+            raise RuntimeConfigError(f"Invalid runtime configuration '{name}': {'; '.join(errors)}")
+        config = RuntimeConfig(name, document["display_name"], schema_name, metadata)
+        self.configs.save(config, create=previous is None)
+        return config
 
     async def list_runs(self, limit: int = 100, offset: int = 0) -> list[RunRecord]:
         stored = await self._in_database(self.store.list, limit, offset)
         return [self._records.get(record.id, record) for record in stored]
-
-    async def recover(self) -> list[str]:
-        """Mark runs that a dead process left unfinished as interrupted (call once at start-up)."""
-        return await self._in_database(self.store.mark_interrupted)
 
     async def shutdown(self) -> None:
         """Stop in-flight runs, recording them as interrupted rather than cancelled by a user."""

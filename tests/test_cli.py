@@ -77,7 +77,7 @@ def test_validate_exit_codes_and_json(env: dict[str, str], workspace: Path) -> N
 
 def test_runtimes_and_help(env: dict[str, str], workspace: Path) -> None:
     runtimes = json.loads(cli(env, workspace, "runtimes", "--json").stdout)
-    assert [r["name"] for r in runtimes["runtimes"]] == ["local"]
+    assert sorted(r["name"] for r in runtimes["runtimes"]) == ["kfp", "local"]
     help_text = cli(env, workspace, "--help").stdout
     for command in ("run", "validate", "runs", "status", "runtimes"):
         assert command in help_text

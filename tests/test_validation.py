@@ -148,7 +148,7 @@ async def test_pipeline_defaults_and_parameters(manager: ProcessorManager, root:
 async def test_unknown_runtime_and_configuration(manager: ProcessorManager, root: Path) -> None:
     document = pipeline_document("t", [node("a", "a.py")])
     [issue] = manager.check(document, base_dir="", runtime="nosuch").issues
-    assert issue.type == "invalidRuntime" and "available: local" in issue.message
+    assert issue.type == "invalidRuntime" and "available: kfp, local" in issue.message
     [issue] = manager.check(document, base_dir="", runtime_config="missing-config").issues
     assert issue.type == "invalidRuntime" and "missing-config" in issue.message and "create it" in issue.message
 

@@ -39,6 +39,16 @@ class RunOutcome:
 
 
 @dataclass
+class RemoteState:
+    """A remote run's state as its runtime reports it: our status, node states by node id, and its own word."""
+
+    status: str
+    nodes: dict[str, str] = field(default_factory=dict)
+    remote_status: str | None = None
+    error: str | None = None
+
+
+@dataclass
 class RunContext:
     """One run as a processor sees it: its id, a private directory for artifacts (created before `run` is
     called), the effective pipeline parameter values, and the callbacks through which it reports progress."""
@@ -50,6 +60,7 @@ class RunContext:
     runtime_config: dict[str, Any] | None
     on_node: Callable[..., None]
     on_progress: Callable[[str], None]
+    options: dict[str, str] = field(default_factory=dict)
 
     def node_state(self, node_id: str, status: str, *, error: str | None = None,
                    artifacts: dict[str, str] | None = None) -> None:
@@ -96,6 +107,26 @@ class PipelineProcessor(LoggingConfigurable):
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
         raise NotImplementedError
 
+    async def refresh(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> RemoteState | None:
+        """For runs that go on elsewhere (status `submitted`): ask the runtime where the run stands now."""
+        return None
+
+    async def cancel(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> None:
+        """Stop a submitted run on the runtime that runs it."""
+        raise NotImplementedError(f"the {self.name} runtime cannot cancel submitted runs")
+
+    async def export(self, pipeline: Pipeline, context: RunContext, path: Path) -> dict[str, Any]:
+        """Write the pipeline in this runtime's own format to `path`; returns details for the user."""
+        raise NotImplementedError(f"the {self.name} runtime has no export format")
+
+    def runtime_config_schema(self) -> dict[str, Any] | None:
+        """JSON schema of this runtime's configurations; None when it takes none."""
+        return None
+
+    def check_runtime_config(self, metadata: dict[str, Any]) -> list[str]:
+        """Rules across fields that a JSON schema cannot say; each message names the field to fix."""
+        return []
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "display_name": self.display_name, "runtime_type": self.runtime_type,
-                "supported_ops": sorted(self.supported_ops)}
+                "supported_ops": sorted(self.supported_ops), "config_schema": self.runtime_config_schema()}

@@ -1,0 +1,257 @@
+"""Validated `Pipeline` in, KFP v2 pipeline spec (IR) out, in-process with the kfp SDK.
+
+A pure transformation: no network, no files. Every generic node is a task of one component, the bootstrapper
+(embedded once as Python source, so nothing is downloaded when the pipeline runs), with the node's file, archive,
+outputs, inputs and environment as its arguments. The kfp compiler emits a component and an executor per task;
+identical ones are folded back together afterwards, so the bootstrapper is carried once per distinct image and
+resource set instead of once per node. Per-task settings go straight onto the task's container spec: the SDK's
+setters walk the Python call stack on every call, which is where Elyra's export spends most of its time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ..model import Node, Pipeline
+
+PARAMETER_TYPES: dict[str, tuple[type, str]] = {
+    "String": (str, "String"), "Integer": (int, "Integer"), "Float": (float, "Float"), "Bool": (bool, "Boolean")}
+CREDENTIAL_INPUTS = ("cos_access_key", "cos_secret_key")
+COMPONENT_NAME = "run-generic-node"
+
+
+@dataclass(frozen=True)
+class StagingPlan:
+    """Where a run's archives and outputs live, and how the bootstrapper gets object storage credentials:
+    `secret` (a Kubernetes secret, `secret_name`), `arguments` (run parameters, never in the spec) or
+    `ambient` (the pod's own identity, e.g. IAM roles for service accounts)."""
+
+    endpoint: str
+    bucket: str
+    prefix: str
+    credentials: str = "secret"
+    secret_name: str | None = None
+
+
+@dataclass
+class CompiledPipeline:
+    """The IR documents, and per node id its task name and its (unique) display name in the KFP UI."""
+
+    spec: dict[str, Any]
+    platform: dict[str, Any] | None
+    task_names: dict[str, str]
+    display_names: dict[str, str]
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        documents = [self.spec] + ([self.platform] if self.platform else [])
+        return yaml.dump_all(documents, Dumper=dumper, sort_keys=True)
+
+
+def archive_name(node: Node) -> str:
+    """The object name of a node's dependency archive, unique per node as in Elyra."""
+    stem = (node.filename or node.id).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"{stem}-{node.id}.tar.gz"
+
+
+@cache
+def bootstrapper_source() -> str:
+    return resources.files(__package__).joinpath("bootstrapper.py").read_text(encoding="utf-8")
+
+
+def k8s_name(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:63].strip("-") or "node"
+
+
+def _component_text(pipeline: Pipeline, staging: StagingPlan) -> str:
+    inputs: list[dict[str, Any]] = [{"name": name, "type": "String"}
+                                    for name in ("file", "archive", "outputs", "inputs", "env")]
+    args: list[Any] = ["--file", {"inputValue": "file"}, "--archive", {"inputValue": "archive"},
+                       "--outputs", {"inputValue": "outputs"}, "--inputs", {"inputValue": "inputs"},
+                       "--env", {"inputValue": "env"}]
+    for index, parameter in enumerate(pipeline.parameters):
+        name = f"param_{index}"
+        inputs.append({"name": name, "type": PARAMETER_TYPES.get(parameter.type, (str, "String"))[1],
+                       "optional": True})
+        args.append({"if": {"cond": {"isPresent": name}, "then": [
+            "--parameter", {"concat": [f"{parameter.name}=", {"inputValue": name}]}]}})
+    if staging.credentials == "arguments":
+        for name, flag in zip(CREDENTIAL_INPUTS, ("--access-key", "--secret-key"), strict=True):
+            inputs.append({"name": name, "type": "String"})
+            args += [flag, {"inputValue": name}]
+    command = ["python3", "-c", bootstrapper_source(), "--endpoint", staging.endpoint, "--bucket", staging.bucket,
+               "--prefix", staging.prefix, "--pipeline-name", pipeline.name]
+    return json.dumps({"name": COMPONENT_NAME, "inputs": inputs,
+                       "implementation": {"container": {"image": "python:3", "command": command, "args": args}}})
+
+
+def _ancestor_outputs(pipeline: Pipeline) -> dict[str, list[str]]:
+    """Every upstream node's declared outputs, in dependency order: data flows down whole chains."""
+    collected: dict[str, list[str]] = {}
+    for node in pipeline.topological_order():
+        outputs: dict[str, None] = {}
+        for parent_id in node.parent_ids:
+            outputs.update(dict.fromkeys(collected[parent_id]))
+            outputs.update(dict.fromkeys(pipeline.nodes[parent_id].outputs))
+        collected[node.id] = list(outputs)
+    return collected
+
+
+def _resources(node: Node) -> Any:
+    from kfp.dsl.structures import ResourceSpec
+
+    def quantity(value: float | None, unit: str = "") -> str | None:
+        return None if value is None else f"{value:g}{unit}"
+
+    if all(v is None for v in (node.cpu, node.cpu_limit, node.memory, node.memory_limit)) and not node.gpu:
+        return None
+    return ResourceSpec(cpu_request=quantity(node.cpu), cpu_limit=quantity(node.cpu_limit),
+                        memory_request=quantity(node.memory, "G"), memory_limit=quantity(node.memory_limit, "G"),
+                        accelerator_type=(node.gpu_vendor or "nvidia.com/gpu") if node.gpu else None,
+                        accelerator_count=quantity(node.gpu) if node.gpu else None)
+
+
+def _kubernetes(task: Any, node: Node, staging: StagingPlan) -> None:
+    from kfp import kubernetes
+
+    secrets: dict[str, dict[str, str]] = {}
+    for secret in node.kubernetes_secrets:
+        secrets.setdefault(secret.name, {})[secret.key] = secret.env_var
+    if staging.credentials == "secret" and staging.secret_name:
+        secrets.setdefault(staging.secret_name, {}).update(
+            {"AWS_ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY"})
+    for name, key_to_env in secrets.items():
+        kubernetes.use_secret_as_env(task, secret_name=name, secret_key_to_env=key_to_env)
+    for volume in node.mounted_volumes:
+        kubernetes.mount_pvc(task, pvc_name=volume.pvc_name, mount_path=volume.path, sub_path=volume.sub_path or "")
+    for toleration in node.kubernetes_tolerations:
+        kubernetes.add_toleration(task, key=toleration.key or None, operator=toleration.operator or None,
+                                  value=toleration.value or None, effect=toleration.effect or None)
+    for key, value in node.kubernetes_pod_labels.items():
+        kubernetes.add_pod_label(task, key, value)
+    for key, value in node.kubernetes_pod_annotations.items():
+        kubernetes.add_pod_annotation(task, key, value)
+    if node.kubernetes_shared_mem_size:
+        kubernetes.empty_dir_mount(task, volume_name="shm", mount_path="/dev/shm", medium="Memory",
+                                   size_limit=f"{node.kubernetes_shared_mem_size:g}G")
+
+
+def compile_pipeline(pipeline: Pipeline, staging: StagingPlan) -> CompiledPipeline:
+    """The KFP pipeline spec (and Kubernetes platform spec) of a validated, generic-only pipeline."""
+    from google.protobuf import json_format
+    from kfp import components, dsl
+
+    component = components.load_component_from_text(_component_text(pipeline, staging))
+    inputs_of = _ancestor_outputs(pipeline)
+    parameter_index = {parameter.name: index for index, parameter in enumerate(pipeline.parameters)}
+    kfp_names: dict[str, str] = {}
+    display_names = _unique_display_names(pipeline)
+
+    def build(*arguments: Any) -> None:
+        values = dict(zip([p.name for p in pipeline.parameters] + list(CREDENTIAL_INPUTS), arguments, strict=False))
+        tasks: dict[str, Any] = {}
+        for node in pipeline.topological_order():
+            task_inputs = {"file": (node.filename or "").rsplit("/", 1)[-1], "archive": archive_name(node),
+                           "outputs": ";".join(node.outputs), "inputs": ";".join(inputs_of[node.id]),
+                           "env": json.dumps(node.env_vars, sort_keys=True)}
+            task_inputs.update({f"param_{parameter_index[name]}": values[name] for name in node.pipeline_parameters})
+            if staging.credentials == "arguments":
+                task_inputs.update({name: values[name] for name in CREDENTIAL_INPUTS})
+            task = component(**task_inputs)
+            task.set_display_name(display_names[node.id])
+            task.container_spec.image = node.runtime_image
+            task.container_spec.resources = _resources(node)
+            if node.parent_ids:
+                task.after(*(tasks[parent] for parent in node.parent_ids))
+            _kubernetes(task, node, staging)
+            tasks[node.id] = task
+            kfp_names[node.id] = task.name
+
+    signature = [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.effective_value,
+                                   annotation=PARAMETER_TYPES.get(p.type, (str, "String"))[0])
+                 for p in pipeline.parameters]
+    if staging.credentials == "arguments":
+        signature += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default="", annotation=str)
+                      for name in CREDENTIAL_INPUTS]
+    build.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
+    graph = dsl.pipeline(name=k8s_name(pipeline.name), description=pipeline.description or None)(build)
+    spec = json_format.MessageToDict(graph.pipeline_spec)
+    platform = json_format.MessageToDict(graph.platform_spec) or None
+    task_names = _rename_tasks(spec, pipeline, kfp_names)
+    _set_caching(spec, pipeline, task_names)
+    _fold_identical_components(spec, platform)
+    return CompiledPipeline(spec, platform, task_names, display_names)
+
+
+def _unique_display_names(pipeline: Pipeline) -> dict[str, str]:
+    """Node labels, made unique, so a run's task states map back to nodes."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for node in pipeline.nodes.values():
+        name, suffix = node.name, 2
+        while name in used:
+            name, suffix = f"{node.name} ({suffix})", suffix + 1
+        used.add(name)
+        names[node.id] = name
+    return names
+
+
+def _rename_tasks(spec: dict[str, Any], pipeline: Pipeline, kfp_names: dict[str, str]) -> dict[str, str]:
+    """Name tasks after their nodes (sanitised, unique) instead of 'run-generic-node-17'."""
+    renamed: dict[str, str] = {}
+    used: set[str] = set()
+    for node_id, kfp_name in kfp_names.items():
+        base = k8s_name(pipeline.nodes[node_id].name)
+        name, suffix = base, 2
+        while name in used:
+            name, suffix = f"{base[:58]}-{suffix}", suffix + 1
+        used.add(name)
+        renamed[kfp_name] = name
+    tasks = spec["root"]["dag"]["tasks"]
+    spec["root"]["dag"]["tasks"] = {renamed[old]: task for old, task in tasks.items()}
+    for task in spec["root"]["dag"]["tasks"].values():
+        if "dependentTasks" in task:
+            task["dependentTasks"] = [renamed[name] for name in task["dependentTasks"]]
+    return {node_id: renamed[kfp_name] for node_id, kfp_name in kfp_names.items()}
+
+
+def _set_caching(spec: dict[str, Any], pipeline: Pipeline, task_names: dict[str, str]) -> None:
+    tasks = spec["root"]["dag"]["tasks"]
+    for node_id, name in task_names.items():
+        tasks[name]["cachingOptions"] = {"enableCache": not pipeline.nodes[node_id].disable_node_caching}
+
+
+def _fold_identical_components(spec: dict[str, Any], platform: dict[str, Any] | None) -> None:
+    """Make tasks with identical component, executor and Kubernetes settings share one definition."""
+    executors = spec["deploymentSpec"]["executors"]
+    platform_executors = ((platform or {}).get("platforms", {}).get("kubernetes", {})
+                          .get("deploymentSpec", {}).get("executors", {}))
+    canonical: dict[str, str] = {}
+    replacement: dict[str, str] = {}
+    for name, component in spec["components"].items():
+        label = component.get("executorLabel")
+        if label is None:
+            continue
+        body = {key: value for key, value in component.items() if key != "executorLabel"}
+        key = hashlib.sha256(json.dumps([body, executors.get(label), platform_executors.get(label)],
+                                        sort_keys=True).encode()).hexdigest()
+        if key in canonical:
+            replacement[name] = canonical[key]
+        else:
+            canonical[key] = name
+    for task in spec["root"]["dag"]["tasks"].values():
+        reference = task["componentRef"]["name"]
+        task["componentRef"]["name"] = replacement.get(reference, reference)
+    for name in replacement:
+        label = spec["components"].pop(name)["executorLabel"]
+        executors.pop(label, None)
+        platform_executors.pop(label, None)

@@ -1,0 +1,152 @@
+"""The calls we make to Kubeflow Pipelines, through the real `kfp.Client`, each with a timeout and an error
+message that says which call failed, why, and what to change. A 401/403 from any call is reported as such, at
+that call, never as a crash later on. Blocking: call from a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .auth import Connection
+
+T = TypeVar("T")
+FINAL_STATES = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "ERROR"}
+
+
+class KfpError(Exception):
+    """A failed KFP call. `status` is what our API answers: 502 for upstream failures, 504 for time-outs."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class RunState:
+    state: str
+    tasks: dict[str, str]
+    error: str | None = None
+
+
+def _server_message(body: Any) -> str:
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return str(body or "").strip()[:300]
+    if isinstance(data, dict):
+        return str(data.get("message") or data.get("error_message") or data.get("error") or "")[:300]
+    return ""
+
+
+class KfpSession:
+    def __init__(self, connection: Connection, namespace: str | None) -> None:
+        self.connection = connection
+        self.namespace = namespace or None
+        self.client = self._call("connecting", self._make_client)
+
+    def _make_client(self) -> Any:
+        import kfp
+
+        verify = self.connection.verify
+        client = kfp.Client(host=self.connection.host, namespace=self.namespace or "kubeflow",
+                            ssl_ca_cert=verify if isinstance(verify, str) else None,
+                            verify_ssl=bool(verify), **self.connection.client_kwargs)
+        self._limit_time(client)
+        return client
+
+    def _limit_time(self, client: Any) -> None:
+        """kfp.Client has no timeout setting; its one urllib3 pool manager does."""
+        import urllib3
+
+        pool_manager = client._healthz_api.api_client.rest_client.pool_manager
+        pool_manager.connection_pool_kw["timeout"] = urllib3.Timeout(total=self.connection.timeout)
+        pool_manager.connection_pool_kw["retries"] = urllib3.Retry(total=1, connect=1, read=0, redirect=0)
+        pool_manager.clear()
+
+    def _call(self, step: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        import urllib3
+        from kfp_server_api.exceptions import ApiException
+
+        host = self.connection.host
+        try:
+            return function(*args, **kwargs)
+        except ApiException as error:
+            detail = _server_message(error.body)
+            if error.status in (401, 403):
+                raise KfpError(f"Kubeflow Pipelines refused access (HTTP {error.status}) while {step}: check "
+                               f"auth_type and the credentials of this runtime configuration. {detail}".strip()
+                               ) from None
+            if error.status == 404 and step == "connecting":
+                raise KfpError(f"No Kubeflow Pipelines API at {host} (HTTP 404): api_endpoint must be the "
+                               "pipelines API, for example https://<cluster>/pipeline.") from None
+            if error.status == 415:
+                raise KfpError(f"{host} answered 'Unsupported Media Type' while {step}: api_endpoint points at "
+                               "the Kubeflow UI, not the pipelines API (usually .../pipeline).") from None
+            raise KfpError(f"Kubeflow Pipelines answered HTTP {error.status} while {step}: "
+                           f"{detail or error.reason}") from None
+        except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ReadTimeoutError, TimeoutError):
+            raise KfpError(f"Kubeflow Pipelines at {host} did not answer within {self.connection.timeout:g} s "
+                           f"while {step}.", 504) from None
+        except urllib3.exceptions.MaxRetryError as error:
+            if isinstance(error.reason, urllib3.exceptions.TimeoutError):
+                raise KfpError(f"Kubeflow Pipelines at {host} did not answer within {self.connection.timeout:g} "
+                               f"s while {step}.", 504) from None
+            if isinstance(error.reason, urllib3.exceptions.SSLError):
+                raise KfpError(f"TLS verification failed for {host}: set ssl_ca_cert to the cluster's CA bundle "
+                               "(or verify_tls to false for a test cluster).") from None
+            raise KfpError(f"Cannot connect to Kubeflow Pipelines at {host} while {step}: check api_endpoint "
+                           "and that the cluster is reachable.") from None
+        except (OSError, urllib3.exceptions.HTTPError) as error:
+            raise KfpError(f"Cannot talk to Kubeflow Pipelines at {host} while {step}: "
+                           f"{type(error).__name__}.") from None
+
+    def check_namespace(self) -> None:
+        """Fails early, with its own message, when the namespace does not exist or is not ours."""
+        try:
+            self._call(f"listing experiments in namespace '{self.namespace}'", self.client.list_experiments,
+                       page_size=1, namespace=self.namespace)
+        except KfpError as error:
+            if self.namespace and error.status == 502:
+                raise KfpError(f"Namespace '{self.namespace}' was not accepted by Kubeflow Pipelines: check "
+                               f"user_namespace. ({error})") from None
+            raise
+
+    def upload(self, package_path: str, name: str, version_name: str, description: str) -> tuple[str, str]:
+        """Upload a new pipeline, or a new version when the name exists; returns (pipeline id, version id)."""
+        pipeline_id = self._call("looking up the pipeline", self.client.get_pipeline_id, name)
+        if pipeline_id is None:
+            pipeline = self._call("uploading the pipeline", self.client.upload_pipeline, package_path, name,
+                                  description, namespace=self.namespace)
+            pipeline_id = pipeline.pipeline_id
+            versions = self._call("looking up the pipeline version", self.client.list_pipeline_versions,
+                                  pipeline_id, page_size=1, sort_by="created_at desc")
+            return pipeline_id, versions.pipeline_versions[0].pipeline_version_id
+        version = self._call("uploading a new pipeline version", self.client.upload_pipeline_version,
+                             package_path, version_name, pipeline_id=pipeline_id, description=description)
+        return pipeline_id, version.pipeline_version_id
+
+    def experiment(self, name: str) -> str:
+        """Reuse the experiment with this name in our namespace, else create it."""
+        experiment = self._call(f"creating experiment '{name}'", self.client.create_experiment, name,
+                                namespace=self.namespace)
+        return experiment.experiment_id
+
+    def start_run(self, experiment_id: str, run_name: str, pipeline_id: str, version_id: str,
+                  parameters: dict[str, Any]) -> str:
+        run = self._call("creating the run", self.client.run_pipeline, experiment_id, run_name,
+                         pipeline_id=pipeline_id, version_id=version_id, params=parameters)
+        return run.run_id
+
+    def run_state(self, run_id: str) -> RunState:
+        run = self._call("reading the run's state", self.client.get_run, run_id)
+        details = getattr(run, "run_details", None)
+        tasks = {task.display_name: task.state for task in (getattr(details, "task_details", None) or [])
+                 if task.display_name}
+        error = getattr(getattr(run, "error", None), "message", None)
+        return RunState(str(run.state or "PENDING"), tasks, error)
+
+    def terminate(self, run_id: str) -> None:
+        self._call("cancelling the run", self.client.terminate_run, run_id)
