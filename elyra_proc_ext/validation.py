@@ -186,6 +186,10 @@ def _resource_issues(node: Node) -> list[Issue]:
         if value is not None and value <= 0 and not (name == "gpu" and value == 0):
             issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': {name} must be a positive number, "
                                      f"got {value:g}.", name, value))
+    if node.gpu_vendor and not qualified_name_valid(node.gpu_vendor):
+        issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': gpu_vendor '{node.gpu_vendor}' is not a "
+                                 "Kubernetes resource name such as nvidia.com/gpu or amd.com/gpu.", "gpu_vendor",
+                                 node.gpu_vendor))
     if node.gpu is not None and node.gpu != int(node.gpu):
         issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': gpu must be a whole number.", "gpu",
                                  node.gpu))

@@ -89,7 +89,7 @@ async def test_singleton_is_a_warning(manager: ProcessorManager, root: Path) -> 
 
 
 async def test_node_property_checks(manager: ProcessorManager, root: Path) -> None:
-    bad = node("a", "a.py", runtime_image="bad image", cpu=2, cpu_limit=1, memory=-1, gpu=1.5,
+    bad = node("a", "a.py", runtime_image="bad image", cpu=2, cpu_limit=1, memory=-1, gpu=1.5, gpu_vendor="N V/gpu",
                env_vars=[{"env_var": "OK", "value": "1"}, {"env_var": "1BAD", "value": "x"},
                          {"env_var": "EMPTY", "value": ""}],
                kubernetes_secrets=[{"env_var": "S", "name": "Bad_Name", "key": "k"}],
@@ -100,7 +100,7 @@ async def test_node_property_checks(manager: ProcessorManager, root: Path) -> No
     found = {(i.type, i.property_name) for i in issues_of(manager, bad)}
     assert found == {
         ("invalidNodeProperty", "runtime_image"), ("invalidNodeProperty", "cpu_limit"),
-        ("invalidNodeProperty", "memory"), ("invalidNodeProperty", "gpu"),
+        ("invalidNodeProperty", "memory"), ("invalidNodeProperty", "gpu"), ("invalidNodeProperty", "gpu_vendor"),
         ("invalidEnvironmentVariable", "env_vars"), ("invalidKubernetesSecret", "kubernetes_secrets"),
         ("invalidVolumeMount", "mounted_volumes"), ("invalidKubernetesToleration", "kubernetes_tolerations"),
         ("invalidKubernetesLabel", "kubernetes_pod_labels"),

@@ -25,6 +25,7 @@ PARAMETER_TYPES: dict[str, tuple[type, str]] = {
     "String": (str, "String"), "Integer": (int, "Integer"), "Float": (float, "Float"), "Bool": (bool, "Boolean")}
 CREDENTIAL_INPUTS = ("cos_access_key", "cos_secret_key")
 COMPONENT_NAME = "run-generic-node"
+SOURCE_MARKER = "<bootstrapper source>"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def _component_text(pipeline: Pipeline, staging: StagingPlan) -> str:
         for name, flag in zip(CREDENTIAL_INPUTS, ("--access-key", "--secret-key"), strict=True):
             inputs.append({"name": name, "type": "String"})
             args += [flag, {"inputValue": name}]
-    command = ["python3", "-c", bootstrapper_source(), "--endpoint", staging.endpoint, "--bucket", staging.bucket,
+    command = ["python3", "-c", SOURCE_MARKER, "--endpoint", staging.endpoint, "--bucket", staging.bucket,
                "--prefix", staging.prefix, "--pipeline-name", pipeline.name]
     return json.dumps({"name": COMPONENT_NAME, "inputs": inputs,
                        "implementation": {"container": {"image": "python:3", "command": command, "args": args}}})
@@ -126,9 +127,6 @@ def _kubernetes(task: Any, node: Node, staging: StagingPlan) -> None:
     secrets: dict[str, dict[str, str]] = {}
     for secret in node.kubernetes_secrets:
         secrets.setdefault(secret.name, {})[secret.key] = secret.env_var
-    if staging.credentials == "secret" and staging.secret_name:
-        secrets.setdefault(staging.secret_name, {}).update(
-            {"AWS_ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY"})
     for name, key_to_env in secrets.items():
         kubernetes.use_secret_as_env(task, secret_name=name, secret_key_to_env=key_to_env)
     for volume in node.mounted_volumes:
@@ -189,6 +187,9 @@ def compile_pipeline(pipeline: Pipeline, staging: StagingPlan) -> CompiledPipeli
     task_names = _rename_tasks(spec, pipeline, kfp_names)
     _set_caching(spec, pipeline, task_names)
     _fold_identical_components(spec, platform)
+    if staging.credentials == "secret" and staging.secret_name:
+        platform = _add_storage_secret(spec, platform, staging.secret_name)
+    _insert_bootstrapper(spec)
     return CompiledPipeline(spec, platform, task_names, display_names)
 
 
@@ -228,6 +229,28 @@ def _set_caching(spec: dict[str, Any], pipeline: Pipeline, task_names: dict[str,
     tasks = spec["root"]["dag"]["tasks"]
     for node_id, name in task_names.items():
         tasks[name]["cachingOptions"] = {"enableCache": not pipeline.nodes[node_id].disable_node_caching}
+
+
+def _add_storage_secret(spec: dict[str, Any], platform: dict[str, Any] | None, secret: str) -> dict[str, Any]:
+    """Every executor reads the object storage keys from one Kubernetes secret. Added once per folded executor
+    rather than per task through the SDK, which costs as much as the rest of the compilation."""
+    platform = platform or {}
+    executors = platform.setdefault("platforms", {}).setdefault("kubernetes", {}).setdefault(
+        "deploymentSpec", {}).setdefault("executors", {})
+    keys = [{"secretKey": key, "envVar": key} for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")]
+    for label in spec["deploymentSpec"]["executors"]:
+        executors.setdefault(label, {}).setdefault("secretAsEnv", []).append(
+            {"secretName": secret, "secretNameParameter": {"runtimeValue": {"constant": secret}}, "keyToEnv": keys,
+             "optional": False})
+    return platform
+
+
+def _insert_bootstrapper(spec: dict[str, Any]) -> None:
+    """The source goes in last, once per remaining executor: the SDK never parses or copies it per task."""
+    for executor in spec["deploymentSpec"]["executors"].values():
+        container = executor["container"]
+        container["command"] = [bootstrapper_source() if part == SOURCE_MARKER else part
+                                for part in container["command"]]
 
 
 def _fold_identical_components(spec: dict[str, Any], platform: dict[str, Any] | None) -> None:
