@@ -80,11 +80,7 @@ class ProcessorManager(LoggingConfigurable):
             return Submission(None, parsed.issues)
         pipeline = parsed.pipeline
         if parameters:
-            pipeline.parameters = [replace(p, value=parameters.get(p.name, p.value)) for p in pipeline.parameters]
-            unknown = sorted(set(parameters) - {p.name for p in pipeline.parameters})
-            parsed.issues += [Issue("invalidPipelineParameter", f"Parameter '{name}' was given a value but the "
-                                    "pipeline does not define it.", property_name="pipeline_parameters", value=name)
-                              for name in unknown]
+            parsed.issues += self._apply_parameters(pipeline, parameters)
         processor, config, runtime_issues = self._resolve_runtime(runtime, runtime_config or pipeline.runtime_config)
         submission = Submission(pipeline, parsed.issues + runtime_issues, processor, config, dict(options or {}))
         if processor is None:
@@ -97,6 +93,25 @@ class ProcessorManager(LoggingConfigurable):
         if submission.accepted:
             submission.issues += processor.validate(pipeline, config.metadata if config else None)
         return submission
+
+    @staticmethod
+    def _apply_parameters(pipeline: Pipeline, values: dict[str, Any]) -> list[Issue]:
+        """Set given parameter values, typed as the pipeline declares them; each misfit is an issue."""
+        issues, updated = [], []
+        for parameter in pipeline.parameters:
+            if parameter.name in values:
+                try:
+                    parameter = replace(parameter, value=parameter.coerce(values[parameter.name]))
+                except ValueError:
+                    issues.append(Issue("invalidPipelineParameter", f"Parameter '{parameter.name}' is "
+                                        f"{parameter.type}; '{values[parameter.name]}' is not.",
+                                        property_name="pipeline_parameters", value=parameter.name))
+            updated.append(parameter)
+        pipeline.parameters = updated
+        issues += [Issue("invalidPipelineParameter", f"Parameter '{name}' was given a value but the pipeline does "
+                         "not define it.", property_name="pipeline_parameters", value=name)
+                   for name in sorted(set(values) - {p.name for p in pipeline.parameters})]
+        return issues
 
     async def prepare(self, document: Any, **options: Any) -> Submission:
         return await asyncio.to_thread(self.check, document, **options)

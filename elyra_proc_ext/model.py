@@ -95,6 +95,20 @@ class PipelineParameter:
     def effective_value(self) -> Any:
         return self.default_value if self.value in (None, "") else self.value
 
+    def coerce(self, raw: Any) -> Any:
+        """A value given as text (CLI, query string) as the parameter's declared type; ValueError if it is not."""
+        if raw is None or not isinstance(raw, str) or self.type == "String":
+            return raw
+        if self.type == "Integer":
+            return int(raw)
+        if self.type == "Float":
+            return float(raw)
+        if self.type == "Bool":
+            if raw.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return raw.strip().lower() in ("true", "1", "yes")
+        return raw
+
 
 @dataclass
 class Node:

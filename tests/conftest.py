@@ -15,7 +15,7 @@ from traitlets.config import LoggingConfigurable
 
 from elyra_proc_ext.manager import ProcessorManager, create_manager
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "s3_server", "kfp_server.fixture"]
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "hello_pipeline"

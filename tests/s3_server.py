@@ -5,7 +5,7 @@ So the fixture creates an IAM user allowed `s3:*`, takes its access key, and the
 on: from then on every S3 request must carry that key and a correct Signature Version 4, and wrong credentials
 get S3's real `InvalidAccessKeyId` / `SignatureDoesNotMatch` answers.
 
-Use it from another test module with `from s3_server import s3_server  # noqa: F401`.
+The root conftest registers this module as a plugin, so any test can take the `s3_server` fixture.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from s3_server import S3Server, s3_server  # noqa: F401
+from s3_server import S3Server
 
 from elyra_proc_ext.storage import build_archive
 
@@ -66,7 +66,7 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_server: S3Server) -> str:  # noqa: F811
+def bucket(s3_server: S3Server) -> str:
     return s3_server.make_bucket()
 
 
@@ -85,7 +85,7 @@ RunNode = Callable[..., Run]
 
 
 @pytest.fixture
-def run_node(s3_server: S3Server, bucket: str, workspace: Path, tmp_path: Path) -> RunNode:  # noqa: F811
+def run_node(s3_server: S3Server, bucket: str, workspace: Path, tmp_path: Path) -> RunNode:
     """Stage the node's archive (and upstream objects) under a fresh prefix, run the bootstrapper, collect results."""
 
     def run(file: str, *extra: str, upstream: dict[str, bytes] | None = None, env: dict[str, str] | None = None,
@@ -131,7 +131,7 @@ def test_python_node_reads_inputs_and_uploads_outputs(run_node: RunNode) -> None
     assert run.output.rstrip().endswith("[bootstrapper] done")
 
 
-def test_inputs_may_be_globs_of_upstream_outputs(run_node: RunNode, s3_server: S3Server) -> None:  # noqa: F811
+def test_inputs_may_be_globs_of_upstream_outputs(run_node: RunNode, s3_server: S3Server) -> None:
     with s3_server.authentication_off():  # listing needs a prefix with '/', which moto cannot verify
         run = run_node("process.py", "--inputs", "raw/*.csv", "--outputs", "out/total.txt",
                        upstream={"raw/numbers.csv": b"5\n5\n", "raw/sub/other.csv": b"ignored", "raw/n.txt": b"x"})
@@ -210,14 +210,14 @@ def test_missing_declared_output_fails_with_its_name(run_node: RunNode) -> None:
     assert f"{run.prefix}.log" in run.objects
 
 
-def test_missing_input_fails_naming_the_object(run_node: RunNode, s3_server: S3Server) -> None:  # noqa: F811
+def test_missing_input_fails_naming_the_object(run_node: RunNode, s3_server: S3Server) -> None:
     run = run_node("process.py", "--inputs", "raw/numbers.csv")
     assert run.returncode == 1
     assert "raw/numbers.csv does not exist (while downloading runs/demo-" in run.output
 
 
 def test_credentials_passed_as_arguments_work_and_are_never_printed(run_node: RunNode,
-                                                                     s3_server: S3Server) -> None:  # noqa: F811
+                                                                     s3_server: S3Server) -> None:
     run = run_node("process.py", "--inputs", "raw/numbers.csv", "--outputs", "out/total.txt",
                    "--access-key", s3_server.access_key, "--secret-key", s3_server.secret_key,
                    upstream={"raw/numbers.csv": b"2\n"}, credentials_in_env=False)

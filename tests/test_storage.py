@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from s3_server import S3Server, free_port, s3_server  # noqa: F401
+from s3_server import S3Server, free_port
 
 from elyra_proc_ext import storage as storage_module
 from elyra_proc_ext.storage import ObjectStorage, StorageError, build_archive
@@ -23,7 +23,7 @@ FAKE_SECRET_KEY = "elyra-proc-fake-secret/never-shown+42"
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_server: S3Server) -> str:  # noqa: F811
+def bucket(s3_server: S3Server) -> str:
     return s3_server.make_bucket()
 
 
@@ -43,11 +43,11 @@ def failure(storage: ObjectStorage, *secrets: str) -> str:
     return message
 
 
-def test_check_accepts_a_working_configuration(s3_server: S3Server, bucket: str) -> None:  # noqa: F811
+def test_check_accepts_a_working_configuration(s3_server: S3Server, bucket: str) -> None:
     storage_for(s3_server, bucket).check()
 
 
-def test_missing_bucket_says_to_create_it(s3_server: S3Server) -> None:  # noqa: F811
+def test_missing_bucket_says_to_create_it(s3_server: S3Server) -> None:
     message = failure(storage_for(s3_server, "no-such-bucket-here"), s3_server.secret_key, s3_server.access_key)
     assert message == (f"bucket no-such-bucket-here does not exist at {s3_server.endpoint}: "
                        "create it or fix cos_bucket")
@@ -85,7 +85,7 @@ def test_silent_endpoint_fails_within_about_the_timeout(silent_endpoint: str) ->
     assert message.startswith(f"object storage endpoint {silent_endpoint} stopped answering (no reply within 1s)")
 
 
-def test_unknown_access_key_is_rejected_without_showing_it(s3_server: S3Server, bucket: str) -> None:  # noqa: F811
+def test_unknown_access_key_is_rejected_without_showing_it(s3_server: S3Server, bucket: str) -> None:
     # The fixture switched moto's authentication on, so this is the server's real InvalidAccessKeyId answer.
     message = failure(ObjectStorage(s3_server.endpoint, bucket, FAKE_ACCESS_KEY, FAKE_SECRET_KEY),
                       FAKE_ACCESS_KEY, FAKE_SECRET_KEY)
@@ -93,7 +93,7 @@ def test_unknown_access_key_is_rejected_without_showing_it(s3_server: S3Server, 
     assert "InvalidAccessKeyId" in message
 
 
-def test_wrong_secret_is_rejected_without_showing_it(s3_server: S3Server, bucket: str) -> None:  # noqa: F811
+def test_wrong_secret_is_rejected_without_showing_it(s3_server: S3Server, bucket: str) -> None:
     storage = ObjectStorage(s3_server.endpoint, bucket, s3_server.access_key, FAKE_SECRET_KEY)
     message = failure(storage, s3_server.access_key, FAKE_SECRET_KEY, s3_server.secret_key)
     assert message.startswith("object storage rejected the credentials (cos_username/cos_password)")
@@ -106,7 +106,7 @@ def test_endpoint_must_be_an_http_url() -> None:
         ObjectStorage("minio:9000", "bucket", None, None)
 
 
-def test_multi_megabyte_roundtrip_streams_in_parts(s3_server: S3Server, bucket: str, tmp_path: Path,  # noqa: F811
+def test_multi_megabyte_roundtrip_streams_in_parts(s3_server: S3Server, bucket: str, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(storage_module, "MULTIPART_THRESHOLD", 5 * storage_module.MIB)
     source = tmp_path / "big.bin"
@@ -125,7 +125,7 @@ def test_multi_megabyte_roundtrip_streams_in_parts(s3_server: S3Server, bucket: 
     assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
 
 
-def test_download_of_a_missing_object_names_it(s3_server: S3Server, bucket: str, tmp_path: Path) -> None:  # noqa: F811
+def test_download_of_a_missing_object_names_it(s3_server: S3Server, bucket: str, tmp_path: Path) -> None:
     storage = storage_for(s3_server, bucket)
     with pytest.raises(StorageError) as caught:
         storage.download_file("runs/absent.csv", tmp_path / "absent.csv")
@@ -133,7 +133,7 @@ def test_download_of_a_missing_object_names_it(s3_server: S3Server, bucket: str,
     assert not (tmp_path / "absent.csv").exists()
 
 
-def test_upload_with_wrong_credentials_is_a_storage_error(s3_server: S3Server, bucket: str,  # noqa: F811
+def test_upload_with_wrong_credentials_is_a_storage_error(s3_server: S3Server, bucket: str,
                                                           tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("x")
     storage = ObjectStorage(s3_server.endpoint, bucket, FAKE_ACCESS_KEY, FAKE_SECRET_KEY)

@@ -29,6 +29,7 @@ class Connection:
     verify: bool | str
     timeout: float
     client_kwargs: dict[str, Any]
+    headers: dict[str, str]
 
 
 def tls_verify(metadata: dict[str, Any]) -> bool | str:
@@ -51,18 +52,20 @@ def connect(metadata: dict[str, Any]) -> Connection:
         if not metadata.get("api_password"):
             raise KfpAuthError("auth_type EXISTING_BEARER_TOKEN needs the token in api_password.")
         kwargs: dict[str, Any] = {"existing_token": metadata["api_password"]}
+        headers = {"Authorization": f"Bearer {metadata['api_password']}"}
     elif auth_type == "KUBERNETES_SERVICE_ACCOUNT_TOKEN":
-        kwargs = {"credentials": _service_account_credentials()}
-    elif auth_type in DEX_CONNECTORS:
-        kwargs = {"cookies": _dex_login(host, metadata, DEX_CONNECTORS[auth_type], verify, timeout)}
-    elif auth_type == "DEX_LEGACY":
-        kwargs = {"cookies": _dex_legacy_login(host, metadata, verify, timeout)}
+        credentials, token = _service_account_credentials()
+        kwargs, headers = {"credentials": credentials}, {"Authorization": f"Bearer {token}"}
+    elif auth_type in ("DEX_STATIC_PASSWORDS", "DEX_LDAP", "DEX_LEGACY"):
+        cookies = (_dex_login(host, metadata, DEX_CONNECTORS[auth_type], verify, timeout)
+                   if auth_type in DEX_CONNECTORS else _dex_legacy_login(host, metadata, verify, timeout))
+        kwargs, headers = {"cookies": cookies}, ({"Cookie": cookies} if cookies else {})
     elif auth_type == "NO_AUTHENTICATION":
         _check_unsecured(host, verify, timeout)
-        kwargs = {}
+        kwargs, headers = {}, {}
     else:
         raise KfpAuthError(f"Unknown auth_type '{auth_type}'.")
-    return Connection(host=host, verify=verify, timeout=timeout, client_kwargs=kwargs)
+    return Connection(host=host, verify=verify, timeout=timeout, client_kwargs=kwargs, headers=headers)
 
 
 def _get(session: Any, url: str, verify: bool | str, timeout: float) -> Any:
@@ -159,11 +162,12 @@ def _dex_legacy_login(host: str, metadata: dict[str, Any], verify: bool | str, t
     return f"authservice_session={cookie}"
 
 
-def _service_account_credentials() -> Any:
+def _service_account_credentials() -> tuple[Any, str]:
     from kfp.client.set_volume_credentials import ServiceAccountTokenVolumeCredentials
 
     path = Path(os.environ.get(SA_TOKEN_PATH_ENV) or SA_TOKEN_PATH)
-    if not path.is_file() or not path.read_text().strip():
+    token = path.read_text().strip() if path.is_file() else ""
+    if not token:
         raise KfpAuthError(f"auth_type KUBERNETES_SERVICE_ACCOUNT_TOKEN needs a token at {path} (projected into "
                            f"the notebook pod; another path can be set with {SA_TOKEN_PATH_ENV}).")
-    return ServiceAccountTokenVolumeCredentials(path=str(path))
+    return ServiceAccountTokenVolumeCredentials(path=str(path)), token

@@ -137,6 +137,7 @@ class KfpProcessor(PipelineProcessor):
         step("Compiling the pipeline")
         compiled = compile_pipeline(pipeline, staging)
         submitted.details["display_names"] = {name: node_id for node_id, name in compiled.display_names.items()}
+        submitted.details["task_names"] = {name: node_id for node_id, name in compiled.task_names.items()}
         package = context.run_dir / f"{pipeline.name}.yaml"
         package.write_text(compiled.to_yaml(), encoding="utf-8")
         stamp = staging.prefix.rsplit("-", 1)[-1]
@@ -201,9 +202,9 @@ class KfpProcessor(PipelineProcessor):
         if not result.get("kfp_run_id") or runtime_config is None:
             return None
         state = await asyncio.to_thread(self._session(runtime_config).run_state, result["kfp_run_id"])
-        names = result.get("display_names") or {}
-        nodes = {names[name]: TASK_STATES.get(task_state, RunStatus.PENDING)
-                 for name, task_state in state.tasks.items() if name in names}
+        by_display, by_task = result.get("display_names") or {}, result.get("task_names") or {}
+        nodes = {by_display.get(name) or by_task[name]: TASK_STATES.get(task_state, RunStatus.PENDING)
+                 for name, task_state in state.tasks.items() if name in by_display or name in by_task}
         return RemoteState(KFP_STATES.get(state.state, RunStatus.SUBMITTED), nodes, state.state, state.error)
 
     async def cancel(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> None:

@@ -45,15 +45,48 @@ class KfpSession:
     def __init__(self, connection: Connection, namespace: str | None) -> None:
         self.connection = connection
         self.namespace = namespace or None
+        self._probe()
         self.client = self._call("connecting", self._make_client)
 
+    def _probe(self) -> None:
+        """One health check with our own timeout first: kfp.Client retries a failing one for 25 s and logs each
+        failure with a traceback before it gives up, and it cannot tell a wrong password from a wrong URL."""
+        import requests
+
+        host, url = self.connection.host, f"{self.connection.host}/apis/v2beta1/healthz"
+        try:
+            response = requests.get(url, headers=self.connection.headers, verify=self.connection.verify,
+                                    timeout=self.connection.timeout, allow_redirects=False)
+        except requests.exceptions.SSLError:
+            raise KfpError(f"TLS verification failed for {host}: set ssl_ca_cert to the cluster's CA bundle (or "
+                           "verify_tls to false for a test cluster).") from None
+        except requests.exceptions.Timeout:
+            raise KfpError(f"Kubeflow Pipelines at {host} did not answer within {self.connection.timeout:g} s.",
+                           504) from None
+        except requests.exceptions.RequestException:
+            raise KfpError(f"Cannot connect to Kubeflow Pipelines at {host}: check api_endpoint and that the "
+                           "cluster is reachable.") from None
+        if response.status_code in (401, 403) or response.is_redirect:
+            raise KfpError(f"Kubeflow Pipelines refused access (HTTP {response.status_code}) while connecting: "
+                           "check auth_type and the credentials of this runtime configuration.")
+        if response.status_code == 404 or "json" not in response.headers.get("Content-Type", ""):
+            raise KfpError(f"No Kubeflow Pipelines API at {host} (HTTP {response.status_code}): api_endpoint must "
+                           "be the pipelines API, for example https://<cluster>/pipeline, not the Kubeflow UI.")
+        if response.status_code >= 400:
+            raise KfpError(f"Kubeflow Pipelines answered HTTP {response.status_code} to its health check: "
+                           f"{_server_message(response.text)}")
+
     def _make_client(self) -> Any:
+        import warnings
+
         import kfp
 
         verify = self.connection.verify
-        client = kfp.Client(host=self.connection.host, namespace=self.namespace or "kubeflow",
-                            ssl_ca_cert=verify if isinstance(verify, str) else None,
-                            verify_ssl=bool(verify), **self.connection.client_kwargs)
+        with warnings.catch_warnings():  # its notice that it needs KFP 2.0 or later: true of every server we reach
+            warnings.simplefilter("ignore", FutureWarning)
+            client = kfp.Client(host=self.connection.host, namespace=self.namespace or "kubeflow",
+                                ssl_ca_cert=verify if isinstance(verify, str) else None,
+                                verify_ssl=bool(verify), **self.connection.client_kwargs)
         self._limit_time(client)
         return client
 

@@ -1,0 +1,169 @@
+"""Kubeflow Pipelines end to end: the real kfp SDK against the KFP API test server (tests/kfp_server, a stand-in:
+no Kubernetes here), object storage on a real S3-protocol server (moto_server on 127.0.0.1), real notebooks.
+
+A submitted run is executed by the test server, which runs each compiled task's bootstrapper command locally; so
+these tests prove that archives are staged, the spec compiles and uploads, and outputs flow between nodes
+through object storage.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import CORPUS, EXAMPLE, ManagerFactory, load_json
+from kfp_server import KfpTestServer
+from s3_server import S3Server
+
+from elyra_proc_ext.manager import ProcessorManager
+from elyra_proc_ext.processors.base import RunStatus
+from elyra_proc_ext.store import RunRecord
+
+SOURCE = "hello_pipeline/hello_pipeline.pipeline"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(EXAMPLE, root / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
+    return root
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server) -> str:
+    return s3_server.make_bucket()
+
+
+def kfp_config(kfp_server: KfpTestServer, s3_server: S3Server, bucket: str, **overrides: Any) -> dict[str, Any]:
+    metadata = {"api_endpoint": kfp_server.endpoint, "public_api_endpoint": "https://kubeflow.example.com/pipeline",
+                "cos_endpoint": s3_server.endpoint, "cos_bucket": bucket, "cos_auth_type": "USER_CREDENTIALS",
+                "cos_username": s3_server.access_key, "cos_password": s3_server.secret_key, "timeout": 20}
+    metadata.update(overrides)
+    return {"display_name": "Test KFP", "schema_name": "kfp", "metadata": metadata}
+
+
+@pytest.fixture
+def manager(make_manager: ManagerFactory, root: Path, kfp_server: KfpTestServer, s3_server: S3Server,
+            bucket: str) -> ProcessorManager:
+    manager = make_manager(root)
+    manager.save_runtime_config({"name": "test-kfp", **kfp_config(kfp_server, s3_server, bucket)})
+    return manager
+
+
+async def submit(manager: ProcessorManager, document: dict[str, Any], source: str = SOURCE,
+                 **options: Any) -> RunRecord:
+    submission = manager.check(document, source=source, runtime_config="test-kfp", **options)
+    assert submission.accepted, [issue.to_json() for issue in submission.issues]
+    return await manager.wait((await manager.submit(submission)).id)
+
+
+async def follow(manager: ProcessorManager, run_id: str, timeout: float = 180) -> RunRecord:
+    deadline = time.monotonic() + timeout
+    record = await manager.get(run_id)
+    while record.status == RunStatus.SUBMITTED and time.monotonic() < deadline:
+        await __import__("asyncio").sleep(0.5)
+        record = await manager.get(run_id)
+    return record
+
+
+async def test_example_runs_on_kfp_and_data_flows_through_object_storage(
+        manager: ProcessorManager, root: Path, kfp_server: KfpTestServer, s3_server: S3Server, bucket: str) -> None:
+    record = await submit(manager, load_json(root / SOURCE), parameters={"ROWS": "40"}, options={"experiment": "demo"})
+    assert record.status == RunStatus.SUBMITTED, record.error
+    result = record.result
+    assert result["run_url"] == f"https://kubeflow.example.com/pipeline/#/runs/details/{result['kfp_run_id']}"
+    assert result["experiment_name"] == "demo" and result["experiment_id"] in kfp_server.experiments
+    assert result["pipeline_id"] in kfp_server.pipelines and result["pipeline_version_id"]
+    assert result["object_storage_url"] == s3_server.endpoint
+    prefix = result["object_storage_path"].split("/", 2)[2]
+    assert result["object_storage_path"] == f"/{bucket}/{prefix}" and prefix.startswith("hello_pipeline-")
+
+    final = await follow(manager, record.id)
+    assert final.status == RunStatus.SUCCEEDED, (final.error, kfp_server.task_logs(result["kfp_run_id"]))
+    assert {node.name: node.status for node in final.nodes} == dict.fromkeys(
+        ["Generate data", "Summarize", "Per station", "Report"], RunStatus.SUCCEEDED)
+    objects = s3_server.objects(bucket, prefix)
+    report = objects[f"{prefix}/output/report.txt"].decode()
+    assert report.startswith("40 measurements")  # computed from two notebooks' outputs, downloaded by report.py
+    executed = json.loads(objects[f"{prefix}/summarize-summarize-executed.ipynb"])
+    assert any("'count': 40" in "".join(o.get("data", {}).get("text/plain", "")) for cell in executed["cells"]
+               for o in cell.get("outputs", []))
+    assert "unit: celsius" in objects[f"{prefix}/per_station-per-station.log"].decode()
+    assert not (root / "hello_pipeline" / "output").exists()  # nothing ran in the workspace itself
+
+
+async def test_corpus_pipeline_with_kubernetes_secret_credentials(
+        make_manager: ManagerFactory, tmp_path: Path, kfp_server: KfpTestServer, s3_server: S3Server,
+        bucket: str) -> None:
+    """The corpus's producer/consumer pipeline (notebooks and scripts in two directories), storage keys from a
+    Kubernetes secret: the pipeline spec and the run carry no credential at all."""
+    case = CORPUS / "valid" / "elyra__producer-consumer"
+    root = tmp_path / "case"
+    shutil.copytree(case, root)
+    manager = make_manager(root)
+    kfp_server.secrets["cos-credentials"] = {"AWS_ACCESS_KEY_ID": s3_server.access_key,
+                                             "AWS_SECRET_ACCESS_KEY": s3_server.secret_key}
+    manager.save_runtime_config({"name": "test-kfp", **kfp_config(
+        kfp_server, s3_server, bucket, cos_auth_type="KUBERNETES_SECRET", cos_secret="cos-credentials")})
+    source = load_json(case / "case.json")["pipeline_file"]
+    record = await submit(manager, load_json(root / source), source=source)
+    assert record.status == RunStatus.SUBMITTED, record.error
+    final = await follow(manager, record.id)
+    logs = kfp_server.task_logs(record.result["kfp_run_id"])
+    assert final.status == RunStatus.SUCCEEDED, (final.error, logs)
+    prefix = record.result["object_storage_path"].split("/", 2)[2]
+    objects = s3_server.objects(bucket, prefix)
+    for output in ("input-1.csv", "input-2.csv", "output-1.csv", "output-2.csv", "output-3.csv", "output-4.csv"):
+        assert f"{prefix}/{output}" in objects
+    consumer_log = next(log for name, log in logs.items() if name.startswith("consumer"))
+    assert all(name in consumer_log for name in ("output-1.csv", "output-3.csv", "input-1.csv"))
+    package = (Path(record.run_dir) / f"{final.name}.yaml").read_text()
+    run = kfp_server.runs[record.result["kfp_run_id"]]
+    for secret in (s3_server.secret_key, s3_server.access_key):
+        assert secret not in package and secret not in json.dumps([run.runtime_config, run.pipeline_spec])
+
+
+async def test_submission_reuses_pipeline_and_experiment(manager: ProcessorManager, root: Path,
+                                                         kfp_server: KfpTestServer) -> None:
+    first = await submit(manager, load_json(root / SOURCE))
+    second = await submit(manager, load_json(root / SOURCE))
+    assert first.result["pipeline_id"] == second.result["pipeline_id"]
+    assert first.result["pipeline_version_id"] != second.result["pipeline_version_id"]
+    assert first.result["experiment_id"] == second.result["experiment_id"]
+    assert len(kfp_server.pipelines[first.result["pipeline_id"]].versions) == 2
+
+
+async def test_cancel_terminates_the_kfp_run(manager: ProcessorManager, root: Path,
+                                             kfp_server: KfpTestServer) -> None:
+    (root / "hello_pipeline" / "generate_data.py").write_text("import time\ntime.sleep(60)\n")
+    record = await submit(manager, load_json(root / SOURCE))
+    kfp_run = kfp_server.runs[record.result["kfp_run_id"]]
+    deadline = time.monotonic() + 30
+    while kfp_run.state != "RUNNING" and time.monotonic() < deadline:
+        await __import__("asyncio").sleep(0.1)
+    await manager.cancel(record.id)
+    final = await follow(manager, record.id, timeout=30)
+    assert final.status == RunStatus.CANCELLED and kfp_run.state == "CANCELED"
+
+
+async def test_export_writes_the_compiled_yaml(manager: ProcessorManager, root: Path, s3_server: S3Server,
+                                               bucket: str) -> None:
+    submission = manager.check(load_json(root / SOURCE), source=SOURCE, runtime_config="test-kfp")
+    target = root / "hello_pipeline" / "hello_pipeline.yaml"
+    details = await manager.export(submission, target)
+    documents = list(yaml.safe_load_all(target.read_text()))
+    spec = documents[0]
+    assert sorted(spec["root"]["dag"]["tasks"]) == ["generate-data", "per-station", "report", "summarize"]
+    assert sorted(spec["root"]["dag"]["tasks"]["report"]["dependentTasks"]) == ["per-station", "summarize"]
+    assert len(spec["components"]) == 1 and len(spec["deploymentSpec"]["executors"]) == 1
+    assert spec["root"]["inputDefinitions"]["parameters"]["ROWS"]["defaultValue"] == 200
+    assert s3_server.secret_key not in target.read_text()
+    prefix = details["object_storage_path"].split("/", 2)[2]
+    assert f"{prefix}/report-report.tar.gz" in s3_server.objects(bucket, prefix)
+    with pytest.raises(FileExistsError):
+        await manager.export(submission, target)

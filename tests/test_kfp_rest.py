@@ -1,0 +1,178 @@
+"""Kubeflow Pipelines over the REST API of a real Jupyter server: runtime configurations, submission answers,
+failure modes and export. KFP is the KFP API test server (a stand-in, see tests/kfp_server); S3 is moto_server.
+
+Every failure test uses distinctive secret values and checks they appear in no response and no log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import socket
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLE, load_json
+from kfp_server import KfpTestServer
+from s3_server import S3Server
+from tornado.httpclient import HTTPResponse
+
+API_SECRET = "api-Secret-7f3a9c"
+SOURCE = "hello_pipeline/hello_pipeline.pipeline"
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"elyra_proc_ext": True}}}
+
+
+@pytest.fixture
+def document(jp_root_dir: Path) -> dict[str, Any]:
+    """The example pipeline, posted as a file's content with node paths relative to it."""
+    shutil.copytree(EXAMPLE, jp_root_dir / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
+    document = load_json(jp_root_dir / SOURCE)
+    document["pipelines"][0]["app_data"]["source"] = SOURCE
+    return document
+
+
+async def call(jp_fetch: Any, method: str, *path: str, body: Any = None, **params: str) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    response: HTTPResponse = await jp_fetch("pipeline", *path, method=method, body=data, params=params,
+                                            raise_error=False, allow_nonstandard_methods=True)
+    return response.code, json.loads(response.body) if response.body else None
+
+
+def config_body(kfp_server: KfpTestServer, s3_server: S3Server, bucket: str, **metadata: Any) -> dict[str, Any]:
+    return {"display_name": "Team KFP", "schema_name": "kfp", "metadata": {
+        "api_endpoint": kfp_server.endpoint, "cos_endpoint": s3_server.endpoint, "cos_bucket": bucket,
+        "cos_auth_type": "USER_CREDENTIALS", "cos_username": s3_server.access_key,
+        "cos_password": s3_server.secret_key, "timeout": 5, **metadata}}
+
+
+async def test_runtime_configuration_lifecycle(jp_fetch: Any, jp_data_dir: Path, kfp_server: KfpTestServer,
+                                               s3_server: S3Server) -> None:
+    body = config_body(kfp_server, s3_server, "bucket", auth_type="EXISTING_BEARER_TOKEN", api_password=API_SECRET)
+    code, created = await call(jp_fetch, "POST", "runtime-configs", body=body)
+    assert code == 201 and created["name"] == "team_kfp"
+    assert created["metadata"]["api_password"] == "********" and created["metadata"]["cos_password"] == "********"
+    path = jp_data_dir / "metadata" / "runtimes" / "team_kfp.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text())["metadata"]["api_password"] == API_SECRET  # Elyra's format, as Elyra reads
+    code, again = await call(jp_fetch, "POST", "runtime-configs", body=body)
+    assert code == 409 and "already exists" in again["message"]
+    code, listing = await call(jp_fetch, "GET", "runtime-configs")
+    assert code == 200 and API_SECRET not in json.dumps(listing)
+
+    update = {**created, "metadata": {**created["metadata"], "description": "shared cluster"}}
+    code, updated = await call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=update)
+    assert code == 200 and updated["metadata"]["description"] == "shared cluster"
+    assert json.loads(path.read_text())["metadata"]["api_password"] == API_SECRET  # the mask kept the secret
+
+    bad = {**update, "metadata": {**update["metadata"], "cos_bucket": "Not A Bucket", "auth_type": "DEX_LDAP"}}
+    code, error = await call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=bad)
+    assert code == 400 and "metadata.cos_bucket" in error["message"]
+    code, error = await call(jp_fetch, "POST", "runtime-configs", body={"display_name": "x", "schema_name": "local",
+                                                                        "metadata": {}})
+    assert code == 400 and "schema_name must name a runtime that takes configurations: kfp" in error["message"]
+
+    code, runtimes = await call(jp_fetch, "GET", "runtimes")
+    kfp = next(r for r in runtimes["runtimes"] if r["name"] == "kfp")
+    assert kfp["config_schema"]["properties"]["metadata"]["properties"]["api_password"]["writeOnly"] is True
+    assert runtimes["runtime_configs"] == ["team_kfp"]
+    assert (await call(jp_fetch, "DELETE", "runtime-configs", "team_kfp"))[0] == 204
+    assert (await call(jp_fetch, "GET", "runtime-configs", "team_kfp"))[0] == 404
+
+
+async def test_schedule_answers_with_kfp_details(jp_fetch: Any, document: dict, kfp_server: KfpTestServer,
+                                                 s3_server: S3Server) -> None:
+    bucket = s3_server.make_bucket()
+    kfp_server.require_token = API_SECRET
+    body = config_body(kfp_server, s3_server, bucket, auth_type="EXISTING_BEARER_TOKEN", api_password=API_SECRET)
+    assert (await call(jp_fetch, "POST", "runtime-configs", body=body))[0] == 201
+    code, answer = await call(jp_fetch, "POST", "schedule", body=document, paths="pipeline",
+                              runtime_config="team_kfp", wait="true", experiment="nightly")
+    assert code == 200, answer
+    assert answer["platform"] == "KUBEFLOW_PIPELINES" and answer["status"] == "submitted"
+    assert answer["experiment_name"] == "nightly" and answer["experiment_id"] in kfp_server.experiments
+    assert answer["run_url"].endswith(f"/#/runs/details/{answer['kfp_run_id']}")
+    for key in ("pipeline_id", "pipeline_version_id", "object_storage_url", "object_storage_path"):
+        assert answer[key], key
+    kfp_server.wait_for_run(answer["kfp_run_id"], timeout=120)
+    code, run = await call(jp_fetch, "GET", "runs", answer["run_id"])
+    assert code == 200 and run["status"] == "succeeded" and run["result"]["remote_status"] == "SUCCEEDED"
+    assert {n["status"] for n in run["nodes"]} == {"succeeded"}
+    assert API_SECRET not in json.dumps(answer) + json.dumps(run)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+FAILURES = {
+    "wrong credentials": ({"auth_type": "EXISTING_BEARER_TOKEN", "api_password": API_SECRET},
+                          {"require_token": "the-right-token"}, "refused access (HTTP 40"),
+    "endpoint down": ({"api_endpoint": "http://127.0.0.1:{port}/pipeline"}, {}, "Cannot connect"),
+    "namespace missing": ({"user_namespace": "team-b"}, {"multi_user": True, "namespaces": {"team-a"}},
+                          "Namespace 'team-b' was not accepted"),
+    "bucket missing": ({"cos_bucket": "no-such-bucket"}, {}, "bucket no-such-bucket does not exist"),
+    "kfp answers 500": ({}, {"fail": {"create_run": 500}}, "answered HTTP 500 while creating the run"),
+}
+
+
+@pytest.mark.parametrize("case", FAILURES, ids=list(FAILURES))
+async def test_failures_give_clear_errors_and_keep_secrets(case: str, jp_fetch: Any, document: dict,
+                                                           kfp_server: KfpTestServer, s3_server: S3Server,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    metadata, server_settings, expected = FAILURES[case]
+    caplog.set_level(logging.DEBUG)
+    for name, value in server_settings.items():
+        setattr(kfp_server, name, value)
+    metadata = {key: value.format(port=closed_port()) if isinstance(value, str) else value
+                for key, value in metadata.items()}
+    body = config_body(kfp_server, s3_server, s3_server.make_bucket(), **metadata)
+    assert (await call(jp_fetch, "POST", "runtime-configs", body=body))[0] == 201
+    code, answer = await call(jp_fetch, "POST", "schedule", body=document, paths="pipeline",
+                              runtime_config="team_kfp", wait="true")
+    assert code == 200 and answer["status"] == "failed"
+    code, run = await call(jp_fetch, "GET", "runs", answer["run_id"])
+    assert run["status"] == "failed" and expected in run["error"], run["error"]
+    if case == "kfp answers 500":
+        assert f"pipeline id {run['result']['pipeline_id']}" in run["error"]
+        assert "experiment id" in run["error"]
+    everything = json.dumps(answer) + json.dumps(run) + caplog.text
+    for secret in (API_SECRET, s3_server.secret_key):
+        assert secret not in everything
+
+
+async def test_kfp_validation_and_export(jp_fetch: Any, document: dict, jp_root_dir: Path,
+                                         kfp_server: KfpTestServer, s3_server: S3Server) -> None:
+    bucket = s3_server.make_bucket()
+    assert (await call(jp_fetch, "POST", "runtime-configs", body=config_body(kfp_server, s3_server, bucket)))[0] == 201
+    without_image = json.loads(json.dumps(document))
+    del without_image["pipelines"][0]["app_data"]["properties"]["pipeline_defaults"]["runtime_image"]
+    without_image["pipelines"][0]["nodes"][0]["app_data"]["component_parameters"]["cpu"] = -1
+    code, checked = await call(jp_fetch, "POST", "validate", body=without_image, paths="pipeline",
+                               runtime_config="team_kfp")
+    found = {(i["type"], i["data"].get("nodeID"), i["data"].get("propertyName")) for i in checked["issues"]}
+    assert ("invalidNodeProperty", "generate", "cpu") in found
+    assert ("invalidNodeProperty", "report", "runtime_image") in found
+
+    request = {"pipeline": document, "export_format": "yaml", "export_path": "hello_pipeline/exported.yaml"}
+    response = await jp_fetch("pipeline", "export", method="POST", body=json.dumps(request), raise_error=False,
+                              params={"paths": "pipeline", "runtime_config": "team_kfp"})
+    assert response.code == 201, response.body
+    assert response.headers["Location"].endswith("/api/contents/hello_pipeline/exported.yaml")
+    assert "deploymentSpec" in (jp_root_dir / "hello_pipeline" / "exported.yaml").read_text()
+    code, again = await call(jp_fetch, "POST", "export", body=request, paths="pipeline", runtime_config="team_kfp")
+    assert code == 409 and "overwrite" in again["message"]
+    for outside in ("../escape.yaml", "/tmp/escape.yaml", "missing-dir/x.yaml"):
+        code, refused = await call(jp_fetch, "POST", "export", body={**request, "export_path": outside},
+                                   paths="pipeline", runtime_config="team_kfp")
+        assert code == 400 and "outside the server root" in refused["message"]
+    await asyncio.sleep(0)
