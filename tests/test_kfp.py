@@ -8,6 +8,7 @@ through object storage.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import time
@@ -66,7 +67,7 @@ async def follow(manager: ProcessorManager, run_id: str, timeout: float = 180) -
     deadline = time.monotonic() + timeout
     record = await manager.get(run_id)
     while record.status == RunStatus.SUBMITTED and time.monotonic() < deadline:
-        await __import__("asyncio").sleep(0.5)
+        await asyncio.sleep(0.5)
         record = await manager.get(run_id)
     return record
 
@@ -145,7 +146,7 @@ async def test_cancel_terminates_the_kfp_run(manager: ProcessorManager, root: Pa
     kfp_run = kfp_server.runs[record.result["kfp_run_id"]]
     deadline = time.monotonic() + 30
     while kfp_run.state != "RUNNING" and time.monotonic() < deadline:
-        await __import__("asyncio").sleep(0.1)
+        await asyncio.sleep(0.1)
     await manager.cancel(record.id)
     final = await follow(manager, record.id, timeout=30)
     assert final.status == RunStatus.CANCELLED and kfp_run.state == "CANCELED"
@@ -167,3 +168,32 @@ async def test_export_writes_the_compiled_yaml(manager: ProcessorManager, root: 
     assert f"{prefix}/report-report.tar.gz" in s3_server.objects(bucket, prefix)
     with pytest.raises(FileExistsError):
         await manager.export(submission, target)
+
+
+async def test_progress_is_visible_and_the_event_loop_stays_free(manager: ProcessorManager, root: Path,
+                                                                 kfp_server: KfpTestServer) -> None:
+    kfp_server.hang["upload_pipeline"] = 1.5  # a slow upload, as over a slow link to a remote cluster
+    submission = manager.check(load_json(root / SOURCE), source=SOURCE, runtime_config="test-kfp")
+    record = await manager.submit(submission)
+    seen, worst = set(), 0.0
+    while record.status in (RunStatus.PENDING, RunStatus.RUNNING):
+        before = time.perf_counter()
+        await asyncio.sleep(0.01)
+        worst = max(worst, time.perf_counter() - before - 0.01)
+        seen.add(record.progress)
+    assert record.status == RunStatus.SUBMITTED, record.error
+    assert {"Compiling the pipeline", "Uploading the pipeline to Kubeflow Pipelines"} <= seen
+    assert any(message and message.startswith("Uploading dependencies of") for message in seen)
+    assert worst < 0.25, f"event loop stalled {worst:.3f} s during submission"
+
+
+async def test_kfp_hanging_past_the_timeout(manager: ProcessorManager, root: Path, kfp_server: KfpTestServer,
+                                            s3_server: S3Server, bucket: str) -> None:
+    manager.save_runtime_config(kfp_config(kfp_server, s3_server, bucket, timeout=1.5), "test-kfp")
+    kfp_server.hang["create_run"] = 20
+    started = time.monotonic()
+    record = await submit(manager, load_json(root / SOURCE))
+    assert time.monotonic() - started < 10
+    assert record.status == RunStatus.FAILED
+    assert "did not answer within 1.5 s while creating the run" in record.error
+    assert f"pipeline id {record.result['pipeline_id']}" in record.error

@@ -5,6 +5,8 @@ that call, never as a crash later on. Blocking: call from a worker thread.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,13 +93,21 @@ class KfpSession:
         return client
 
     def _limit_time(self, client: Any) -> None:
-        """kfp.Client has no timeout setting; its one urllib3 pool manager does."""
+        """kfp.Client has no timeout setting and its REST layer passes `timeout=None` (wait forever) on every
+        request, so the one pool manager all its APIs share gets our timeout wherever none was asked for."""
         import urllib3
 
         pool_manager = client._healthz_api.api_client.rest_client.pool_manager
-        pool_manager.connection_pool_kw["timeout"] = urllib3.Timeout(total=self.connection.timeout)
-        pool_manager.connection_pool_kw["retries"] = urllib3.Retry(total=1, connect=1, read=0, redirect=0)
-        pool_manager.clear()
+        limit = urllib3.Timeout(total=self.connection.timeout)
+        request = pool_manager.request
+
+        def request_with_timeout(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = limit
+            kwargs.setdefault("retries", urllib3.Retry(total=1, connect=1, read=0, redirect=0))
+            return request(method, url, *args, **kwargs)
+
+        pool_manager.request = request_with_timeout
 
     def _call(self, step: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         import urllib3
@@ -105,7 +115,10 @@ class KfpSession:
 
         host = self.connection.host
         try:
-            return function(*args, **kwargs)
+            # kfp.Client prints "Run details: <link>" lines; they would corrupt the CLI's --json output and the
+            # server's stdout. (Process-wide, but only for the length of one call.)
+            with contextlib.redirect_stdout(io.StringIO()):
+                return function(*args, **kwargs)
         except ApiException as error:
             detail = _server_message(error.body)
             if error.status in (401, 403):
