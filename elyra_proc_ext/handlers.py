@@ -206,6 +206,24 @@ class CancelHandler(PipelineHandler):
         self.reply(self.run_json(record))
 
 
+class ArtifactHandler(PipelineHandler):
+    """A node's log or executed notebook, for the Runs panel to open."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, node_id: str, name: str) -> None:
+        try:
+            path = await self.manager.artifact(run_id, node_id, name)
+        except UnknownRunError:
+            self.fail(404, f"Run '{run_id}' has no artifact '{name}' for node '{node_id}'.")
+            return
+        content = await asyncio.to_thread(path.read_bytes)
+        self.set_header("Content-Type", "application/x-ipynb+json" if path.suffix == ".ipynb"
+                        else "text/plain; charset=utf-8")
+        self.set_header("Content-Disposition", f'inline; filename="{path.name}"')
+        self.finish(content)
+
+
 class ExportHandler(PipelineHandler):
     """Elyra's export body: {pipeline, export_format, export_path, overwrite}; the file lands inside the root."""
 
@@ -260,6 +278,13 @@ class RuntimeConfigsHandler(PipelineHandler):
         self.reply(config.to_json(), 201)
 
 
+class RuntimeConfigTestHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        self.reply({"ok": True, "message": await self.manager.test_runtime_config(name)})
+
+
 class RuntimeConfigHandler(PipelineHandler):
     @web.authenticated
     @authorized
@@ -294,7 +319,9 @@ ROUTES: list[tuple[str, type[PipelineHandler]]] = [
     ("pipeline/runs", RunsHandler),
     (f"pipeline/runs/{RUN_ID}", RunHandler),
     (f"pipeline/runs/{RUN_ID}/cancel", CancelHandler),
+    (f"pipeline/runs/{RUN_ID}/nodes/(?P<node_id>[^/]+)/(?P<name>[^/]+)", ArtifactHandler),
     ("pipeline/export", ExportHandler),
     ("pipeline/runtime-configs", RuntimeConfigsHandler),
     ("pipeline/runtime-configs/(?P<name>[^/]+)", RuntimeConfigHandler),
+    ("pipeline/runtime-configs/(?P<name>[^/]+)/test", RuntimeConfigTestHandler),
 ]

@@ -289,6 +289,22 @@ class ProcessorManager(LoggingConfigurable):
         await asyncio.to_thread(context.run_dir.mkdir, parents=True, exist_ok=True)
         return await processor.export(pipeline, context, path)
 
+    async def test_runtime_config(self, name: str) -> str:
+        config = await asyncio.to_thread(self.configs.load, name)
+        processor = self.registry.get(config.schema_name)
+        if processor is None:
+            raise RuntimeConfigError(f"The '{config.schema_name}' runtime of '{name}' is not available here.", 409)
+        return await processor.test_connection(config.metadata)
+
+    async def artifact(self, run_id: str, node_id: str, name: str) -> Path:
+        """A file a node's run left (its log, its executed notebook), by the name the processor gave it."""
+        record = await self.get(run_id, refresh=False)
+        node = record.node(node_id)
+        path = node.artifacts.get(name) if node else None
+        if path is None or not await asyncio.to_thread(Path(path).is_file):
+            raise UnknownRunError(f"{run_id}/{node_id}/{name}")
+        return Path(path)
+
     def runtime_configs(self) -> list[RuntimeConfig]:
         return self.configs.list()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -67,6 +68,13 @@ async def test_schedule_answers_at_once_and_the_run_completes(jp_fetch: Any, edi
     assert [n["status"] for n in run["nodes"]] == ["succeeded"] * 4
     assert run["source"] == "hello_pipeline/hello_pipeline.pipeline" and run["duration"] > 0
     assert (jp_root_dir / "hello_pipeline" / "output" / "report.txt").read_text().startswith("200 measurements")
+    response = await jp_fetch("pipeline", "runs", body["run_id"], "nodes", "per-station", "log")
+    assert "unit: celsius" in response.body.decode()
+    response = await jp_fetch("pipeline", "runs", body["run_id"], "nodes", "summarize", "notebook")
+    output = json.loads(response.body)["cells"][1]["outputs"][0]["data"]["text/plain"]
+    assert "".join(output).startswith("{'count': 200")
+    code, missing = await call(jp_fetch, "GET", "runs", body["run_id"], "nodes", "summarize", "secrets")
+    assert code == 404 and "no artifact 'secrets'" in missing["message"]
     code, listing = await call(jp_fetch, "GET", "runs")
     assert code == 200 and [r["id"] for r in listing["runs"]] == [body["run_id"]]
 
@@ -135,11 +143,11 @@ async def test_cancel_over_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
 async def test_every_route_requires_authentication(jp_serverapp: Any, http_server_client: Any,
                                                    jp_base_url: str) -> None:
     for route, _ in ROUTES:
-        path = jp_base_url + route.replace("(?P<run_id>[^/]+)", "some-id")
+        path = jp_base_url + re.sub(r"\(\?P<\w+>\[\^/\]\+\)", "some-id", route)
         for headers in ({}, {"Authorization": "token wrong-token"}):
-            for method in ("GET", "POST"):
+            for method in ("GET", "POST", "PUT", "DELETE"):
                 response = await http_server_client.fetch(path, method=method, headers=headers, raise_error=False,
-                                                          body=b"{}" if method == "POST" else None)
+                                                          body=b"{}" if method in ("POST", "PUT") else None)
                 assert response.code in (403, 405), (route, method, headers, response.code)
                 if response.code == 403:
                     assert b"Traceback" not in response.body

@@ -55,6 +55,7 @@ def config_body(kfp_server: KfpTestServer, s3_server: S3Server, bucket: str, **m
 
 async def test_runtime_configuration_lifecycle(jp_fetch: Any, jp_data_dir: Path, kfp_server: KfpTestServer,
                                                s3_server: S3Server) -> None:
+    kfp_server.require_token = API_SECRET
     body = config_body(kfp_server, s3_server, "bucket", auth_type="EXISTING_BEARER_TOKEN", api_password=API_SECRET)
     code, created = await call(jp_fetch, "POST", "runtime-configs", body=body)
     assert code == 201 and created["name"] == "team_kfp"
@@ -79,6 +80,11 @@ async def test_runtime_configuration_lifecycle(jp_fetch: Any, jp_data_dir: Path,
                                                                         "metadata": {}})
     assert code == 400 and "schema_name must name a runtime that takes configurations: kfp" in error["message"]
 
+    code, tested = await call(jp_fetch, "POST", "runtime-configs", "team_kfp", "test", body={})
+    assert code == 502 and "bucket bucket does not exist" in tested["message"]
+    s3_server.make_bucket("bucket")
+    code, tested = await call(jp_fetch, "POST", "runtime-configs", "team_kfp", "test", body={})
+    assert code == 200 and tested["ok"] is True and "bucket 'bucket' is reachable" in tested["message"]
     code, runtimes = await call(jp_fetch, "GET", "runtimes")
     kfp = next(r for r in runtimes["runtimes"] if r["name"] == "kfp")
     assert kfp["config_schema"]["properties"]["metadata"]["properties"]["api_password"]["writeOnly"] is True

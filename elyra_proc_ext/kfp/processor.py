@@ -212,6 +212,17 @@ class KfpProcessor(PipelineProcessor):
             raise NotImplementedError("this run never reached Kubeflow Pipelines")
         await asyncio.to_thread(self._session(runtime_config).terminate, result["kfp_run_id"])
 
+    async def test_connection(self, runtime_config: dict[str, Any]) -> str:
+        def check() -> str:
+            session = self._session(runtime_config)
+            session.check_namespace()
+            self._storage(runtime_config).check()
+            namespace = f" (namespace {session.namespace})" if session.namespace else ""
+            return (f"Connected to Kubeflow Pipelines at {session.connection.host}{namespace}; object storage bucket "
+                    f"'{runtime_config['cos_bucket']}' is reachable.")
+
+        return await asyncio.to_thread(check)
+
     @staticmethod
     def _session(metadata: dict[str, Any]) -> Any:
         from .auth import connect

@@ -119,6 +119,10 @@ class PipelineProcessor(LoggingConfigurable):
         """Write the pipeline in this runtime's own format to `path`; returns details for the user."""
         raise NotImplementedError(f"the {self.name} runtime has no export format")
 
+    async def test_connection(self, runtime_config: dict[str, Any]) -> str:
+        """Reach the runtime with this configuration; a sentence saying what was checked, or an error."""
+        raise NotImplementedError(f"the {self.name} runtime has no connection to test")
+
     def runtime_config_schema(self) -> dict[str, Any] | None:
         """JSON schema of this runtime's configurations; None when it takes none."""
         return None
