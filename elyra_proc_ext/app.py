@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Unicode, default
+from traitlets import Int, Unicode, default
 
 from .handlers import ROUTES
 from .manager import ProcessorManager, create_manager, default_data_dir, default_runtime_configs_dir
@@ -23,6 +23,9 @@ class ElyraProcExt(ExtensionApp):
     runtime_configs_dir = Unicode(config=True, help="Directory of runtime configurations, in Elyra's format. "
                                                     "Default: <jupyter data dir>/metadata/runtimes.")
 
+    max_request_bytes = Int(8 * 1024 * 1024, config=True,
+                            help="Largest request body accepted under /pipeline/ (413 beyond, before parsing).")
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         return str(default_data_dir())
@@ -38,6 +41,7 @@ class ElyraProcExt(ExtensionApp):
         if interrupted:
             self.log.warning("Marked %d run(s) left unfinished by a stopped server as interrupted.", len(interrupted))
         self.settings["elyra_proc_ext_manager"] = manager
+        self.settings["elyra_proc_ext_max_request_bytes"] = self.max_request_bytes
 
     def initialize_handlers(self) -> None:
         self.handlers.extend((url_path_join("/", route), handler) for route, handler in ROUTES)

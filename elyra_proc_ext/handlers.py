@@ -9,7 +9,9 @@ import asyncio
 import json
 import posixpath
 import time
+from functools import cache
 from http import HTTPStatus
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,13 @@ class PipelineHandler(APIHandler):
     @property
     def manager(self) -> ProcessorManager:
         return self.settings["elyra_proc_ext_manager"]
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        limit = self.settings.get("elyra_proc_ext_max_request_bytes")
+        if limit and self.current_user and len(self.request.body) > limit:  # strangers get 403 first
+            raise web.HTTPError(413, f"The request body ({len(self.request.body)} bytes) is larger than the "
+                                     f"{limit} bytes allowed (c.ElyraProcExt.max_request_bytes).")
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
@@ -89,6 +98,11 @@ class PipelineHandler(APIHandler):
             runtime=self.get_query_argument("runtime", None),
             runtime_config=self.get_query_argument("runtime_config", None),
             options={"experiment": experiment} if experiment else None)
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    return json.loads(resources.files(__package__).joinpath("schemas/openapi.json").read_text())
 
 
 def expected_error_status(error: BaseException | None) -> int | None:
@@ -166,6 +180,15 @@ class SchemaHandler(PipelineHandler):
     @authorized
     async def get(self) -> None:
         self.reply(pipeline_schema())
+
+
+class OpenApiHandler(PipelineHandler):
+    """The API's own contract, shipped in the package; tests check real answers against it."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(openapi_document())
 
 
 class RunsHandler(PipelineHandler):
@@ -316,6 +339,7 @@ ROUTES: list[tuple[str, type[PipelineHandler]]] = [
     ("pipeline/validate", ValidateHandler),
     ("pipeline/runtimes", RuntimesHandler),
     ("pipeline/schema", SchemaHandler),
+    ("pipeline/openapi.json", OpenApiHandler),
     ("pipeline/runs", RunsHandler),
     (f"pipeline/runs/{RUN_ID}", RunHandler),
     (f"pipeline/runs/{RUN_ID}/cancel", CancelHandler),

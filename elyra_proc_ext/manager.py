@@ -159,7 +159,8 @@ class ProcessorManager(LoggingConfigurable):
             parameters=submission.pipeline.parameter_values(),
             runtime_config=submission.runtime_config.metadata if submission.runtime_config else None,
             on_node=lambda node_id, status, **details: self._node_changed(record, node_id, status, **details),
-            on_progress=lambda message: self._progressed(record, message), options=submission.options)
+            on_progress=lambda message: self._progressed(record, message), options=submission.options,
+            on_details=lambda details: self._detailed(record, details))
 
     async def _execute(self, record: RunRecord, submission: Submission) -> None:
         pipeline, processor = submission.pipeline, submission.processor
@@ -210,6 +211,10 @@ class ProcessorManager(LoggingConfigurable):
         self._save_soon(record)
         for listener in self.listeners:
             listener(record, None)
+
+    def _detailed(self, record: RunRecord, details: dict[str, Any]) -> None:
+        record.result.update(details)
+        self._save_soon(record)
 
     def _save_soon(self, record: RunRecord) -> None:
         """Persist from a processor callback without waiting; a failed write is logged, not lost silently."""

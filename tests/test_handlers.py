@@ -173,3 +173,27 @@ async def test_restart_marks_unfinished_runs_interrupted(run_left_by_a_dead_serv
     code, run = await call(jp_fetch, "GET", "runs", run_left_by_a_dead_server)
     assert code == 200 and run["status"] == "interrupted" and run["finished"]
     assert [n["status"] for n in run["nodes"]] == ["succeeded", "interrupted"]
+
+
+async def test_oversized_bodies_get_413_before_parsing(jp_fetch: Any) -> None:
+    huge = b'{"doc_type": "pipeline", "padding": "' + b"x" * (9 * 1024 * 1024) + b'"}'
+    for route in ("schedule", "validate", "runtime-configs"):
+        code, body = await call(jp_fetch, "POST", route, body=huge)
+        assert code == 413 and "max_request_bytes" in body["message"] and body["reason"] == "Request Entity Too Large"
+
+
+async def test_cookie_posts_need_the_xsrf_token(jp_serverapp: Any, http_server_client: Any, jp_base_url: str) -> None:
+    """A browser session (cookie) may not POST without the XSRF token: cross-site requests cannot schedule runs."""
+    token = jp_serverapp.identity_provider.token
+    login = await http_server_client.fetch(f"{jp_base_url}lab?token={token}", raise_error=False,
+                                           follow_redirects=False)
+    cookies = "; ".join(value.split(";", 1)[0] for value in login.headers.get_list("Set-Cookie"))
+    assert "_xsrf=" in cookies and "username-" in cookies
+    xsrf = next(part.split("=", 1)[1] for part in cookies.split("; ") if part.startswith("_xsrf="))
+    document = json.dumps(pipeline_document("x", [node("a", "a.py")])).encode()
+    refused = await http_server_client.fetch(f"{jp_base_url}pipeline/validate", method="POST", body=document,
+                                             headers={"Cookie": cookies}, raise_error=False)
+    assert refused.code == 403 and b"_xsrf' argument missing" in refused.body
+    accepted = await http_server_client.fetch(f"{jp_base_url}pipeline/validate", method="POST", body=document,
+                                              headers={"Cookie": cookies, "X-XSRFToken": xsrf}, raise_error=False)
+    assert accepted.code == 200

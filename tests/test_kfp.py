@@ -184,7 +184,8 @@ async def test_progress_is_visible_and_the_event_loop_stays_free(manager: Proces
     assert record.status == RunStatus.SUBMITTED, record.error
     assert {"Compiling the pipeline", "Uploading the pipeline to Kubeflow Pipelines"} <= seen
     assert any(message and message.startswith("Uploading dependencies of") for message in seen)
-    assert worst < 0.25, f"event loop stalled {worst:.3f} s during submission"
+    # Not a performance target (those live in benchmarks/): the 1.5 s upload must not block the loop.
+    assert worst < 1.0, f"event loop stalled {worst:.3f} s during submission"
 
 
 async def test_kfp_hanging_past_the_timeout(manager: ProcessorManager, root: Path, kfp_server: KfpTestServer,

@@ -106,7 +106,7 @@ class KfpProcessor(PipelineProcessor):
         def progress(message: str) -> None:
             loop.call_soon_threadsafe(context.progress, message)
 
-        work = asyncio.ensure_future(asyncio.to_thread(self._submit, pipeline, context, submitted, progress,
+        work = asyncio.ensure_future(asyncio.to_thread(self._submit, pipeline, context, submitted, loop, progress,
                                                        cancelled))
         try:
             await asyncio.shield(work)
@@ -118,7 +118,7 @@ class KfpProcessor(PipelineProcessor):
             return RunOutcome(status, f"{error}{submitted.created()}", submitted.details)
         return RunOutcome(RunStatus.SUBMITTED, None, submitted.details)
 
-    def _submit(self, pipeline: Pipeline, context: RunContext, submitted: Submitted,
+    def _submit(self, pipeline: Pipeline, context: RunContext, submitted: Submitted, loop: asyncio.AbstractEventLoop,
                 progress: Callable[[str], None], cancelled: threading.Event) -> None:
         from .auth import connect
         from .session import KfpSession
@@ -128,6 +128,7 @@ class KfpProcessor(PipelineProcessor):
         def step(message: str) -> None:
             if cancelled.is_set():
                 raise SubmissionCancelled("Cancelled by the user before the submission finished.")
+            loop.call_soon_threadsafe(lambda details=dict(submitted.details): context.keep_details(**details))
             progress(message)
 
         step(f"Connecting to Kubeflow Pipelines at {metadata['api_endpoint']}")

@@ -61,6 +61,7 @@ class RunContext:
     on_node: Callable[..., None]
     on_progress: Callable[[str], None]
     options: dict[str, str] = field(default_factory=dict)
+    on_details: Callable[[dict[str, Any]], None] = lambda details: None
 
     def node_state(self, node_id: str, status: str, *, error: str | None = None,
                    artifacts: dict[str, str] | None = None) -> None:
@@ -70,6 +71,10 @@ class RunContext:
     def progress(self, message: str) -> None:
         """A one-line description of what the run is doing now, shown to the user while it works."""
         self.on_progress(message)
+
+    def keep_details(self, **details: Any) -> None:
+        """Details the user must see even if the run stops half-way, such as the ids of what was created."""
+        self.on_details(details)
 
     def parameters_for(self, node: Node) -> dict[str, str]:
         """The pipeline parameters a node asked for, as environment variables (Elyra's 'env' pass method)."""

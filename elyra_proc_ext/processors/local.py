@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from traitlets import Bool, Int, Unicode
 
@@ -37,7 +37,8 @@ class LocalProcessor(PipelineProcessor):
     runtime_type: ClassVar[str] = "LOCAL"
 
     max_parallel_nodes = Int(len(os.sched_getaffinity(0)), config=True,
-                             help="How many independent nodes run at the same time (default: usable CPUs).")
+                             help="How many nodes run at the same time on this machine, across all local runs "
+                                  "(default: usable CPUs).")
     require_runtime_image = Bool(True, config=True,
                                  help="Reject nodes without a runtime image, as Elyra does even for local runs, so "
                                       "a pipeline that runs here also exports to container runtimes.")
@@ -48,8 +49,19 @@ class LocalProcessor(PipelineProcessor):
     def needs_runtime_image(self) -> bool:
         return self.require_runtime_image
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _machine_slots(self) -> asyncio.Semaphore:
+        """One cap for every run on this loop, so fifty runs at once do not start fifty kernels at once."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(max(1, self.max_parallel_nodes)))
+        return self._slots[1]
+
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
-        slots = asyncio.Semaphore(max(1, self.max_parallel_nodes))
+        slots = self._machine_slots()
         succeeded: dict[str, bool] = {}
         failures: list[str] = []
         waiting = {node.id: node for node in pipeline.topological_order()}
