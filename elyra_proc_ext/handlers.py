@@ -157,7 +157,7 @@ class ScheduleHandler(PipelineHandler):
 
 class ValidateHandler(PipelineHandler):
     @web.authenticated
-    @authorized
+    @authorized(action="read")  # a POST that changes nothing: read-only users may check pipelines
     async def post(self) -> None:
         submission = await self.submission()
         if submission is None:

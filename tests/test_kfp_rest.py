@@ -128,11 +128,16 @@ FAILURES = {
                           "Namespace 'team-b' was not accepted"),
     "bucket missing": ({"cos_bucket": "no-such-bucket"}, {}, "bucket no-such-bucket does not exist"),
     "kfp answers 500": ({}, {"fail": {"create_run": 500}}, "answered HTTP 500 while creating the run"),
+    "kfp answers 401 mid-way": ({}, {"fail": {"create_experiment": 401}}, "refused access (HTTP 401) while creating"),
+    "kfp hangs past the timeout": ({"timeout": 1}, {"hang": {"upload_pipeline": 15}},
+                                   "did not answer within 1 s while uploading the pipeline"),
+    "storage down": ({"cos_endpoint": "http://127.0.0.1:{port}"}, {}, "is not reachable"),
+    "storage denies access": ({"cos_password": "wrong-Storage-Secret-55"}, {}, "rejected the credentials"),
 }
 
 
 @pytest.mark.parametrize("case", FAILURES, ids=list(FAILURES))
-async def test_failures_give_clear_errors_and_keep_secrets(case: str, jp_fetch: Any, document: dict,
+async def test_failures_give_clear_errors_and_keep_secrets(case: str, jp_fetch: Any, document: dict, jp_data_dir: Path,
                                                            kfp_server: KfpTestServer, s3_server: S3Server,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     metadata, server_settings, expected = FAILURES[case]
@@ -148,11 +153,16 @@ async def test_failures_give_clear_errors_and_keep_secrets(case: str, jp_fetch: 
     assert code == 200 and answer["status"] == "failed"
     code, run = await call(jp_fetch, "GET", "runs", answer["run_id"])
     assert run["status"] == "failed" and expected in run["error"], run["error"]
-    if case == "kfp answers 500":
+    if case in ("kfp answers 500", "kfp answers 401 mid-way"):
         assert f"pipeline id {run['result']['pipeline_id']}" in run["error"]
+    if case == "kfp answers 500":
         assert "experiment id" in run["error"]
-    everything = json.dumps(answer) + json.dumps(run) + caplog.text
-    for secret in (API_SECRET, s3_server.secret_key):
+    code, _ = await call(jp_fetch, "GET", "runtimes")  # the server kept serving throughout
+    assert code == 200
+    stored = "".join(path.read_text(errors="replace") for path in jp_data_dir.rglob("*")
+                     if path.is_file() and "runtimes" not in path.parts and path.suffix != ".tar.gz")
+    everything = json.dumps(answer) + json.dumps(run) + caplog.text + stored
+    for secret in (API_SECRET, s3_server.secret_key, "wrong-Storage-Secret-55"):
         assert secret not in everything
 
 
