@@ -40,6 +40,7 @@ class ElyraProcExt(ExtensionApp):
         interrupted = manager.store.mark_interrupted()
         if interrupted:
             self.log.warning("Marked %d run(s) left unfinished by a stopped server as interrupted.", len(interrupted))
+        manager.workers.warm_up()
         self.settings["elyra_proc_ext_manager"] = manager
         self.settings["elyra_proc_ext_max_request_bytes"] = self.max_request_bytes
 

@@ -21,7 +21,8 @@ from jupyter_core.paths import jupyter_config_path
 from traitlets.config import Config, LoggingConfigurable
 from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
 
-from .manager import ProcessorManager, Submission, create_manager, default_data_dir, default_runtime_configs_dir
+from .checker import Submission
+from .manager import ProcessorManager, create_manager, default_data_dir, default_runtime_configs_dir
 from .model import Issue, Severity
 from .parsing import decode
 from .processors.base import RunStatus

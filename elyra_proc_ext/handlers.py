@@ -19,7 +19,8 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from .manager import ProcessorManager, Submission, UnknownRunError
+from .checker import Submission
+from .manager import ProcessorManager, UnknownRunError
 from .parsing import decode, pipeline_schema
 from .runtime_configs import RuntimeConfigError
 from .store import RunRecord

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -45,11 +46,27 @@ def pipeline_schema() -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath("schemas/pipeline.schema.json").read_text())
 
 
+@dataclass(frozen=True)
+class _SchemaCheck:
+    """A compiled fast check for the common case (valid input), and jsonschema to name every error when not."""
+
+    fast: Callable[[Any], Any]
+    thorough: Draft202012Validator
+
+    def issues(self, instance: Any, prefix: str = "") -> list[Issue]:
+        try:
+            self.fast(instance)
+            return []
+        except fastjsonschema.JsonSchemaException:
+            return _schema_issues(self.thorough.iter_errors(instance), prefix)
+
+
 @cache
-def _validators() -> tuple[Draft202012Validator, Draft202012Validator]:
+def _validators() -> tuple[_SchemaCheck, _SchemaCheck]:
     schema = pipeline_schema()
     generic = dict(schema["$defs"]["genericParameters"], **{"$defs": schema["$defs"]})
-    return Draft202012Validator(schema), Draft202012Validator(generic)
+    return (_SchemaCheck(fastjsonschema.compile(schema), Draft202012Validator(schema)),
+            _SchemaCheck(fastjsonschema.compile(generic), Draft202012Validator(generic)))
 
 
 def json_path(parts: Iterable[str | int], prefix: str = "") -> str:
@@ -110,8 +127,8 @@ def parse(document: Any, *, source: str | None = None, base_dir: str | None = No
     `source` is the .pipeline file's path relative to the workspace root; node filenames are resolved against
     `base_dir` (root-relative; defaults to the directory of `source`, as in a file on disk).
     """
-    document_validator, _ = _validators()
-    issues = _schema_issues(document_validator.iter_errors(document))
+    document_check, _ = _validators()
+    issues = document_check.issues(document)
     if issues:
         return ParseResult(None, issues)
     if document["version"] != SCHEMA_VERSION:
@@ -274,8 +291,8 @@ class _PipelineBuilder:
         return node
 
     def _generic(self, node: Node, params: dict[str, Any]) -> None:
-        _, generic_validator = _validators()
-        type_issues = _schema_issues(generic_validator.iter_errors(params))
+        _, generic_check = _validators()
+        type_issues = generic_check.issues(params)
         if type_issues:
             self.issues.extend(node.issue("invalidNodeProperty", f"Node '{node.name}': {issue.message}",
                                           issue.property_name.split(".")[0].split("[")[0]) for issue in type_issues)

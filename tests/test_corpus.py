@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from conftest import CORPUS, load_json
 
-from elyra_proc_ext.manager import Submission, create_manager
+from elyra_proc_ext.checker import Submission
+from elyra_proc_ext.manager import create_manager
 from elyra_proc_ext.model import GENERIC_OPS
 from elyra_proc_ext.parsing import decode
 from elyra_proc_ext.processors.base import RunStatus

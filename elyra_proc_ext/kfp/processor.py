@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -28,6 +29,7 @@ KFP_STATES = {"SUCCEEDED": RunStatus.SUCCEEDED, "FAILED": RunStatus.FAILED, "ERR
               "CANCELED": RunStatus.CANCELLED, "SKIPPED": RunStatus.SKIPPED}
 TASK_STATES = {**KFP_STATES, "RUNNING": RunStatus.RUNNING, "PENDING": RunStatus.PENDING,
                "CANCELING": RunStatus.RUNNING}
+SESSION_SECONDS = 300
 CREDENTIAL_MODES = {"USER_CREDENTIALS": "arguments", "KUBERNETES_SECRET": "secret",
                     "AWS_IAM_ROLES_FOR_SERVICE_ACCOUNTS": "ambient"}
 
@@ -64,6 +66,14 @@ class KfpProcessor(PipelineProcessor):
     name: ClassVar[str] = "kfp"
     display_name: ClassVar[str] = "Kubeflow Pipelines"
     runtime_type: ClassVar[str] = "KUBEFLOW_PIPELINES"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Submissions are partly CPU work in Python (compile, clients): two threads at a time keep the GIL, and so
+        # the server's event loop, from being fought over when many are submitted at once.
+        self._submitters = ThreadPoolExecutor(max_workers=2, thread_name_prefix="elyra-proc-kfp")
+        self._sessions: dict[str, tuple[Any, float]] = {}
+        self._sessions_lock = threading.Lock()
 
     def runtime_config_schema(self) -> dict[str, Any] | None:
         return kfp_config_schema()
@@ -106,8 +116,8 @@ class KfpProcessor(PipelineProcessor):
         def progress(message: str) -> None:
             loop.call_soon_threadsafe(context.progress, message)
 
-        work = asyncio.ensure_future(asyncio.to_thread(self._submit, pipeline, context, submitted, loop, progress,
-                                                       cancelled))
+        work = loop.run_in_executor(self._submitters, self._submit, pipeline, context, submitted, loop, progress,
+                                    cancelled)
         try:
             await asyncio.shield(work)
         except asyncio.CancelledError:
@@ -202,7 +212,7 @@ class KfpProcessor(PipelineProcessor):
     async def refresh(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> RemoteState | None:
         if not result.get("kfp_run_id") or runtime_config is None:
             return None
-        state = await asyncio.to_thread(self._session(runtime_config).run_state, result["kfp_run_id"])
+        state = await asyncio.to_thread(lambda: self._session(runtime_config).run_state(result["kfp_run_id"]))
         by_display, by_task = result.get("display_names") or {}, result.get("task_names") or {}
         nodes = {by_display.get(name) or by_task[name]: TASK_STATES.get(task_state, RunStatus.PENDING)
                  for name, task_state in state.tasks.items() if name in by_display or name in by_task}
@@ -211,7 +221,7 @@ class KfpProcessor(PipelineProcessor):
     async def cancel(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> None:
         if not result.get("kfp_run_id") or runtime_config is None:
             raise NotImplementedError("this run never reached Kubeflow Pipelines")
-        await asyncio.to_thread(self._session(runtime_config).terminate, result["kfp_run_id"])
+        await asyncio.to_thread(lambda: self._session(runtime_config).terminate(result["kfp_run_id"]))
 
     async def test_connection(self, runtime_config: dict[str, Any]) -> str:
         def check() -> str:
@@ -224,12 +234,21 @@ class KfpProcessor(PipelineProcessor):
 
         return await asyncio.to_thread(check)
 
-    @staticmethod
-    def _session(metadata: dict[str, Any]) -> Any:
+    def _session(self, metadata: dict[str, Any]) -> Any:
+        """A session per configuration, reused for a while: the Runs panel polls every second, and a Dex login
+        and a health check per poll would load the cluster and this server for nothing."""
         from .auth import connect
         from .session import KfpSession
 
-        return KfpSession(connect(metadata), metadata.get("user_namespace"))
+        key = json.dumps(metadata, sort_keys=True, default=str)
+        with self._sessions_lock:
+            cached = self._sessions.get(key)
+            if cached and time.monotonic() - cached[1] < SESSION_SECONDS:
+                return cached[0]
+        session = KfpSession(connect(metadata), metadata.get("user_namespace"))
+        with self._sessions_lock:
+            self._sessions[key] = (session, time.monotonic())
+        return session
 
     async def export(self, pipeline: Pipeline, context: RunContext, path: Path) -> dict[str, Any]:
         """Stage the archives (the exported pipeline must find them) and write the compiled YAML."""

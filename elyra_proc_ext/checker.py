@@ -1,0 +1,107 @@
+"""Checks a pipeline document against the runtime it would run on: parse, choose the processor and its
+configuration, validate. Pure CPU and file-system work, with no state of its own, so it can run in a worker
+process as well as in the server or the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .model import Issue, Pipeline
+from .parsing import parse
+from .processors.base import PipelineProcessor
+from .processors.registry import ProcessorRegistry
+from .runtime_configs import RuntimeConfig, RuntimeConfigError, RuntimeConfigStore
+from .validation import validate_pipeline
+
+DEFAULT_RUNTIME = "local"
+
+
+@dataclass
+class Submission:
+    """A pipeline checked against the processor that would run it; `accepted` when nothing fatal was found."""
+
+    pipeline: Pipeline | None
+    issues: list[Issue] = field(default_factory=list)
+    processor: PipelineProcessor | None = None
+    runtime_config: RuntimeConfig | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.pipeline is not None and self.processor is not None and not any(i.fatal for i in self.issues)
+
+
+class PipelineChecker:
+    def __init__(self, registry: ProcessorRegistry, configs: RuntimeConfigStore, root_dir: Path) -> None:
+        self.registry = registry
+        self.configs = configs
+        self.root_dir = root_dir
+
+    def check(self, document: Any, *, source: str | None = None, base_dir: str | None = None,
+              runtime: str | None = None, runtime_config: str | None = None,
+              parameters: dict[str, str] | None = None, options: dict[str, str] | None = None) -> Submission:
+        """Parse and validate; blocking (file system), so async callers use `prepare`. `options` are passed to
+        the processor as they are (for Kubeflow Pipelines: `experiment`)."""
+        parsed = parse(document, source=source, base_dir=base_dir)
+        if parsed.pipeline is None:
+            return Submission(None, parsed.issues)
+        pipeline = parsed.pipeline
+        if parameters:
+            parsed.issues += self._apply_parameters(pipeline, parameters)
+        processor, config, runtime_issues = self._resolve_runtime(runtime, runtime_config or pipeline.runtime_config)
+        submission = Submission(pipeline, parsed.issues + runtime_issues, processor, config, dict(options or {}))
+        if processor is None:
+            return submission
+        flagged = {issue.node_id for issue in parsed.issues if issue.fatal}
+        checked = replace(pipeline, nodes={k: n for k, n in pipeline.nodes.items() if k not in flagged})
+        submission.issues += validate_pipeline(checked, self.root_dir, runtime_name=processor.name,
+                                               requires_runtime_image=processor.needs_runtime_image(),
+                                               supported_ops=processor.supported_ops)
+        if submission.accepted:
+            submission.issues += processor.validate(pipeline, config.metadata if config else None)
+        return submission
+
+    @staticmethod
+    def _apply_parameters(pipeline: Pipeline, values: dict[str, Any]) -> list[Issue]:
+        """Set given parameter values, typed as the pipeline declares them; each misfit is an issue."""
+        issues, updated = [], []
+        for parameter in pipeline.parameters:
+            if parameter.name in values:
+                try:
+                    parameter = replace(parameter, value=parameter.coerce(values[parameter.name]))
+                except ValueError:
+                    issues.append(Issue("invalidPipelineParameter", f"Parameter '{parameter.name}' is "
+                                        f"{parameter.type}; '{values[parameter.name]}' is not.",
+                                        property_name="pipeline_parameters", value=parameter.name))
+            updated.append(parameter)
+        pipeline.parameters = updated
+        issues += [Issue("invalidPipelineParameter", f"Parameter '{name}' was given a value but the pipeline does "
+                         "not define it.", property_name="pipeline_parameters", value=name)
+                   for name in sorted(set(values) - {p.name for p in pipeline.parameters})]
+        return issues
+
+    def _resolve_runtime(self, runtime: str | None, config_name: str | None
+                         ) -> tuple[PipelineProcessor | None, RuntimeConfig | None, list[Issue]]:
+        config = None
+        if config_name and runtime != DEFAULT_RUNTIME:
+            try:
+                config = self.configs.load(config_name)
+            except RuntimeConfigError as error:
+                return None, None, [Issue("invalidRuntime", str(error), property_name="runtime_config",
+                                          value=config_name)]
+            if runtime and runtime != config.schema_name:
+                return None, None, [Issue("invalidRuntime", f"Runtime configuration '{config_name}' is for the "
+                                          f"'{config.schema_name}' runtime, not '{runtime}'.",
+                                          property_name="runtime_config", value=config_name)]
+        name = config.schema_name if config else (runtime or DEFAULT_RUNTIME)
+        processor = self.registry.get(name)
+        if processor is None:
+            available = ", ".join(self.registry.names()) or "none"
+            where = f" (named by runtime configuration '{config.name}')" if config else ""
+            return None, config, [Issue("invalidRuntime", f"Runtime '{name}'{where} is not available on this "
+                                        f"server (available: {available}); install or enable its processor.",
+                                        property_name="runtime_config" if config else "runtime", value=name)]
+        return processor, config, []
+
