@@ -198,3 +198,15 @@ async def test_kfp_hanging_past_the_timeout(manager: ProcessorManager, root: Pat
     assert record.status == RunStatus.FAILED
     assert "did not answer within 1.5 s while creating the run" in record.error
     assert f"pipeline id {record.result['pipeline_id']}" in record.error
+
+
+async def test_concurrent_submissions_share_pipeline_and_experiment(manager: ProcessorManager, root: Path,
+                                                                     kfp_server: KfpTestServer) -> None:
+    """Submitted in the same second: no name clash in KFP, and no run overwrites another's archives."""
+    kfp_server.start_delay = 3600  # accepted runs wait; only the submissions matter here
+    records = await asyncio.gather(*(submit(manager, load_json(root / SOURCE)) for _ in range(5)))
+    assert [record.status for record in records] == [RunStatus.SUBMITTED] * 5, [r.error for r in records]
+    assert len({record.result["pipeline_id"] for record in records}) == 1
+    assert len({record.result["experiment_id"] for record in records}) == 1
+    assert len({record.result["object_storage_path"] for record in records}) == 5
+    assert len(kfp_server.pipelines[records[0].result["pipeline_id"]].versions) == 5

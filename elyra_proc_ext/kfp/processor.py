@@ -151,7 +151,7 @@ class KfpProcessor(PipelineProcessor):
         submitted.details["task_names"] = {name: node_id for node_id, name in compiled.task_names.items()}
         package = context.run_dir / f"{pipeline.name}.yaml"
         package.write_text(compiled.to_yaml(), encoding="utf-8")
-        stamp = staging.prefix.rsplit("-", 1)[-1]
+        stamp = staging.prefix.rsplit("/", 1)[-1].removeprefix(f"{pipeline.name}-")
         step("Uploading the pipeline to Kubeflow Pipelines")
         pipeline_id, version_id = session.upload(str(package), pipeline.name, f"{pipeline.name}-{stamp}",
                                                  pipeline.description or f"Elyra pipeline {pipeline.name}")
@@ -175,8 +175,8 @@ class KfpProcessor(PipelineProcessor):
         storage = self._storage(metadata)
         step(f"Checking object storage bucket '{metadata['cos_bucket']}'")
         storage.check()
-        prefix = "/".join(part.strip("/") for part in (pipeline.cos_object_prefix or "",
-                                                      f"{pipeline.name}-{time.strftime('%m%d%H%M%S')}") if part)
+        run_folder = f"{pipeline.name}-{time.strftime('%m%d%H%M%S')}-{context.run_id[:6]}"  # unique per run
+        prefix = "/".join(part.strip("/") for part in (pipeline.cos_object_prefix or "", run_folder) if part)
         public = str(metadata.get("public_cos_endpoint") or metadata["cos_endpoint"]).rstrip("/")
         submitted.details.update(object_storage_url=public,
                                  object_storage_path=f"/{metadata['cos_bucket']}/{prefix}")

@@ -21,9 +21,10 @@ FINAL_STATES = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "ERROR"}
 class KfpError(Exception):
     """A failed KFP call. `status` is what our API answers: 502 for upstream failures, 504 for time-outs."""
 
-    def __init__(self, message: str, status: int = 502) -> None:
+    def __init__(self, message: str, status: int = 502, conflict: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.conflict = conflict
 
 
 @dataclass
@@ -131,8 +132,8 @@ class KfpSession:
             if error.status == 415:
                 raise KfpError(f"{host} answered 'Unsupported Media Type' while {step}: api_endpoint points at "
                                "the Kubeflow UI, not the pipelines API (usually .../pipeline).") from None
-            raise KfpError(f"Kubeflow Pipelines answered HTTP {error.status} while {step}: "
-                           f"{detail or error.reason}") from None
+            raise KfpError(f"Kubeflow Pipelines answered HTTP {error.status} while {step}: {detail or error.reason}",
+                           conflict=error.status == 409 or "already exists" in detail.lower()) from None
         except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ReadTimeoutError, TimeoutError):
             raise KfpError(f"Kubeflow Pipelines at {host} did not answer within {self.connection.timeout:g} s "
                            f"while {step}.", 504) from None
@@ -164,20 +165,31 @@ class KfpSession:
         """Upload a new pipeline, or a new version when the name exists; returns (pipeline id, version id)."""
         pipeline_id = self._call("looking up the pipeline", self.client.get_pipeline_id, name)
         if pipeline_id is None:
-            pipeline = self._call("uploading the pipeline", self.client.upload_pipeline, package_path, name,
-                                  description, namespace=self.namespace)
-            pipeline_id = pipeline.pipeline_id
-            versions = self._call("looking up the pipeline version", self.client.list_pipeline_versions,
-                                  pipeline_id, page_size=1, sort_by="created_at desc")
-            return pipeline_id, versions.pipeline_versions[0].pipeline_version_id
+            try:
+                pipeline = self._call("uploading the pipeline", self.client.upload_pipeline, package_path, name,
+                                      description, namespace=self.namespace)
+            except KfpError as error:  # another submission created it a moment ago: add our version to it
+                if not error.conflict:
+                    raise
+                pipeline_id = self._call("looking up the pipeline", self.client.get_pipeline_id, name)
+            else:
+                versions = self._call("looking up the pipeline version", self.client.list_pipeline_versions,
+                                      pipeline.pipeline_id, page_size=1, sort_by="created_at desc")
+                return pipeline.pipeline_id, versions.pipeline_versions[0].pipeline_version_id
         version = self._call("uploading a new pipeline version", self.client.upload_pipeline_version,
                              package_path, version_name, pipeline_id=pipeline_id, description=description)
         return pipeline_id, version.pipeline_version_id
 
     def experiment(self, name: str) -> str:
         """Reuse the experiment with this name in our namespace, else create it."""
-        experiment = self._call(f"creating experiment '{name}'", self.client.create_experiment, name,
-                                namespace=self.namespace)
+        try:
+            experiment = self._call(f"creating experiment '{name}'", self.client.create_experiment, name,
+                                    namespace=self.namespace)
+        except KfpError as error:  # created by a concurrent submission between the client's lookup and create
+            if not error.conflict:
+                raise
+            experiment = self._call(f"looking up experiment '{name}'", self.client.get_experiment,
+                                    experiment_name=name, namespace=self.namespace)
         return experiment.experiment_id
 
     def start_run(self, experiment_id: str, run_name: str, pipeline_id: str, version_id: str,
