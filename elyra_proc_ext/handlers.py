@@ -27,6 +27,8 @@ from .store import RunRecord
 from .validation import confined_path
 
 AUTH_RESOURCE = "pipeline"
+MAX_PAGE, MAX_OFFSET = 1000, 2**62
+CHOICES = {"wait": ("true", "false", "1", "0", "yes", "no"), "paths": ("root", "pipeline")}
 
 
 class PipelineHandler(APIHandler):
@@ -72,6 +74,13 @@ class PipelineHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(body))
 
+    def choice(self, name: str, default: str) -> str:
+        """A query option with a fixed set of values; anything else is a client error, not a silent default."""
+        value = self.get_query_argument(name, default).lower()
+        if value not in CHOICES[name]:
+            raise web.HTTPError(400, f"Query option {name} must be one of {', '.join(CHOICES[name])}.")
+        return value
+
     def fail(self, status: int, message: str, issues: list[dict[str, Any]] | None = None) -> None:
         self.reply(self.error_body(status, message, issues), status)
 
@@ -92,7 +101,7 @@ class PipelineHandler(APIHandler):
     async def check(self, document: Any) -> Submission:
         app_data = _primary_app_data(document)
         source = app_data.get("source") if isinstance(app_data.get("source"), str) else None
-        relative_to_pipeline = self.get_query_argument("paths", "root") == "pipeline"
+        relative_to_pipeline = self.choice("paths", "root") == "pipeline"
         experiment = self.get_query_argument("experiment", None)
         return await self.manager.prepare(
             document, source=source, base_dir=None if relative_to_pipeline else "",
@@ -143,7 +152,7 @@ class ScheduleHandler(PipelineHandler):
             self.fail(400, "Errors found in pipeline", issues)
             return
         record = await self.manager.submit(submission)
-        wait = self.get_query_argument("wait", "false").lower() in ("true", "1", "yes")
+        wait = self.choice("wait", "false") in ("true", "1", "yes")
         if wait:
             record = await self.manager.wait(record.id)
         assert submission.processor is not None
@@ -197,12 +206,15 @@ class RunsHandler(PipelineHandler):
     @authorized
     async def get(self) -> None:
         try:
-            limit = min(int(self.get_query_argument("limit", "100")), 1000)
+            limit = int(self.get_query_argument("limit", "100"))
             offset = int(self.get_query_argument("offset", "0"))
         except ValueError:
-            self.fail(400, "limit and offset must be whole numbers.")
+            limit = offset = -1
+        if not (0 <= limit <= MAX_PAGE and 0 <= offset <= MAX_OFFSET):
+            self.fail(400, f"limit and offset must be whole numbers: limit from 0 to {MAX_PAGE}, offset from 0 "
+                           f"to {MAX_OFFSET}.")
             return
-        runs = await self.manager.list_runs(max(limit, 0), max(offset, 0))
+        runs = await self.manager.list_runs(limit, offset)
         self.reply({"runs": [self.run_json(record) for record in runs]})
 
 
@@ -242,10 +254,9 @@ class ArtifactHandler(PipelineHandler):
             self.fail(404, f"Run '{run_id}' has no artifact '{name}' for node '{node_id}'.")
             return
         content = await asyncio.to_thread(path.read_bytes)
-        self.set_header("Content-Type", "application/x-ipynb+json" if path.suffix == ".ipynb"
-                        else "text/plain; charset=utf-8")
         self.set_header("Content-Disposition", f'inline; filename="{path.name}"')
-        self.finish(content)
+        self.finish(content, set_content_type="application/x-ipynb+json" if path.suffix == ".ipynb"
+                    else "text/plain; charset=utf-8")
 
 
 class ExportHandler(PipelineHandler):

@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-CONFIG_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
+CONFIG_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*", re.IGNORECASE)
 SECRET_FIELDS = ("api_password", "cos_password")
 MASK = "********"
 
@@ -81,7 +81,7 @@ class RuntimeConfigStore:
         self.directory = directory
 
     def path(self, name: str) -> Path:
-        if not CONFIG_NAME.match(name):
+        if not CONFIG_NAME.fullmatch(name):
             raise RuntimeConfigError(f"'{name}' is not a valid runtime configuration name (letters, digits, "
                                      "'-', '_' and '.').")
         return self.directory / f"{name}.json"

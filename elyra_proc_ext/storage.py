@@ -26,7 +26,12 @@ MISSING_OBJECT_ERRORS = {"NoSuchKey", "NotFound", "404"}
 
 
 class StorageError(Exception):
-    """A clear, secret-free message saying what failed and how to fix it."""
+    """A clear, secret-free message saying what failed and how to fix it. `status` is what our API answers:
+    502 when storage failed or refused, 504 when it did not answer in time."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ObjectStorage:
@@ -152,7 +157,8 @@ class ObjectStorage:
             message = f"object storage at {where} answered {code} while {action}: {_error_message(cause)}"
         else:
             message = f"object storage failure at {where} while {action}: {type(cause).__name__}: {cause}"
-        return StorageError(self._scrub(message))
+        timed_out = isinstance(cause, boto.ConnectTimeoutError | boto.ReadTimeoutError)
+        return StorageError(self._scrub(message), 504 if timed_out else 502)
 
     def _scrub(self, text: str) -> str:
         for secret in (self._secret_key, self._access_key):

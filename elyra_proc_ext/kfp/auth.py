@@ -18,7 +18,12 @@ DEX_CONNECTORS = {"DEX_STATIC_PASSWORDS": "local", "DEX_LDAP": "ldap"}
 
 
 class KfpAuthError(Exception):
-    """Authentication failed; the message names the endpoint, the cause and the fix, never the secret."""
+    """Authentication failed; the message names the endpoint, the cause and the fix, never the secret.
+    `status` is what our API answers: 502 for a refusal, 504 when the cluster did not answer in time."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def _get(session: Any, url: str, verify: bool | str, timeout: float) -> Any:
         raise KfpAuthError(f"TLS verification failed for {_origin(url)}: set ssl_ca_cert to the cluster's CA "
                            "bundle (or verify_tls to false for a test cluster).") from None
     except requests.exceptions.Timeout:
-        raise KfpAuthError(f"Kubeflow at {_origin(url)} did not answer within {timeout:g} s.") from None
+        raise KfpAuthError(f"Kubeflow at {_origin(url)} did not answer within {timeout:g} s.", 504) from None
     except requests.exceptions.ConnectionError:
         raise KfpAuthError(f"Cannot connect to Kubeflow at {_origin(url)}: check api_endpoint and that the "
                            "cluster is reachable from this server.") from None
