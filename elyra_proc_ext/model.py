@@ -14,6 +14,7 @@ NOTEBOOK_OP = "execute-notebook-node"
 PYTHON_OP = "execute-python-node"
 R_OP = "execute-r-node"
 GENERIC_OPS = {NOTEBOOK_OP: "notebook", PYTHON_OP: "python", R_OP: "r"}
+MAX_MESSAGE, MAX_VALUE = 1000, 200
 
 
 class Severity(IntEnum):
@@ -37,6 +38,15 @@ class Issue:
     property_name: str | None = None
     value: Any = None
     pipeline_id: str | None = None
+
+    def __post_init__(self) -> None:
+        """User values can be huge (a 100,000-character label): messages and values are kept readable."""
+        if len(self.message) > MAX_MESSAGE:
+            object.__setattr__(self, "message", self.message[:MAX_MESSAGE - 1] + "…")
+        if isinstance(self.value, str) and len(self.value) > MAX_VALUE:
+            object.__setattr__(self, "value", self.value[:MAX_VALUE - 1] + "…")
+        elif isinstance(self.value, list) and len(self.value) > MAX_VALUE:
+            object.__setattr__(self, "value", self.value[:MAX_VALUE])
 
     @property
     def fatal(self) -> bool:

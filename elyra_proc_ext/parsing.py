@@ -7,9 +7,10 @@ is returned as issues, never raised: the caller decides whether to answer 400 or
 from __future__ import annotations
 
 import json
+import math
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -98,6 +99,10 @@ def decode(text: str | bytes) -> tuple[Any, list[Issue]]:
                                              f"column {error.colno}.")]
     except UnicodeDecodeError as error:
         return None, [Issue("malformedJSON", f"The pipeline is not UTF-8 text: {error.reason}.")]
+    except RecursionError:
+        return None, [Issue("malformedJSON", "The pipeline is nested too deeply to be read.")]
+    except ValueError as error:  # e.g. a number with more digits than Python converts
+        return None, [Issue("malformedJSON", f"The pipeline cannot be read: {str(error)[:200]}")]
 
 
 def _primary_pipeline(document: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Issue]]:
@@ -115,6 +120,9 @@ def _primary_pipeline(document: dict[str, Any]) -> tuple[dict[str, Any] | None, 
         return None, [Issue("invalidJSON", "The primary pipeline has no app_data.version: pipelines saved before "
                                            "Elyra 1.0 must be opened and saved once in Elyra's editor.",
                             property_name="app_data.version", pipeline_id=primary_id)]
+    if type(app_data["version"]) is not int:
+        return None, [Issue("invalidPipeline", "app_data.version must be a whole number such as 8.",
+                            property_name="app_data.version", pipeline_id=primary_id)]
     if app_data["version"] < 1:
         return None, [Issue("invalidPipeline", f"Pipeline format version {app_data['version']} is not supported.",
                             property_name="app_data.version", value=app_data["version"], pipeline_id=primary_id)]
@@ -127,6 +135,14 @@ def parse(document: Any, *, source: str | None = None, base_dir: str | None = No
     `source` is the .pipeline file's path relative to the workspace root; node filenames are resolved against
     `base_dir` (root-relative; defaults to the directory of `source`, as in a file on disk).
     """
+    try:
+        return _parse(document, source, base_dir)
+    except RecursionError:  # hundreds of nested lists or supernodes: no pipeline anyone drew
+        return ParseResult(None, [Issue("invalidJSON", "The pipeline is nested too deeply (values or supernodes "
+                                                       "hundreds of levels deep) to be processed.")])
+
+
+def _parse(document: Any, source: str | None, base_dir: str | None) -> ParseResult:
     document_check, _ = _validators()
     issues = document_check.issues(document)
     if issues:
@@ -158,11 +174,14 @@ def _as_number(node: Node, name: str, raw: Any, issues: list[Issue]) -> float | 
     if raw is None or raw == "":
         return None
     try:
-        return float(raw)
+        value = float(raw)
+        if math.isfinite(value):
+            return value
     except (TypeError, ValueError):
-        issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': {name} must be a number, got "
-                                                        f"{raw!r}.", name, raw))
-        return None
+        pass
+    issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': {name} must be a finite number, got "
+                                                    f"{str(raw)[:40]!r}.", name, str(raw)))
+    return None
 
 
 def _as_bool(raw: Any) -> bool | None:
@@ -186,18 +205,26 @@ class _PipelineBuilder:
         self.primary = self.pipelines[document["primary_pipeline"]]
         app_data = self.primary["app_data"]
         self.properties = app_data.get("properties") or {}
-        self.defaults = self.properties.get("pipeline_defaults") or {}
         self.base_dir = base_dir
         self.issues: list[Issue] = []
+        self.defaults = self._checked_defaults(self.properties.get("pipeline_defaults") or {})
         self.raw_parents: dict[str, list[str]] = {}
         self.pass_through: dict[str, list[str]] = {}
         self.nodes: dict[str, Node] = {}
+
+    def _checked_defaults(self, defaults: dict[str, Any]) -> dict[str, Any]:
+        """Pipeline defaults obey the same types as node parameters; wrong ones are reported, not applied."""
+        _, generic_check = _validators()
+        problems = generic_check.issues(defaults, "pipeline_defaults")
+        for issue in problems:
+            self.issues.append(replace(issue, type="invalidNodeProperty", pipeline_id=self.primary["id"]))
+        return {} if problems else defaults
 
     def build(self) -> Pipeline:
         self._walk(self.primary, None, set())
         position = {node_id: index for index, node_id in enumerate(self.nodes)}
         for node in self.nodes.values():
-            parents = self._resolve(self.raw_parents[node.id], set())
+            parents = self._resolve(self.raw_parents[node.id])
             node.parent_ids = sorted(parents, key=lambda p: (position.get(p, len(position)), p))
         app_data = self.primary["app_data"]
         if not self.nodes:
@@ -259,16 +286,18 @@ class _PipelineBuilder:
                  and any(port.get("links") for port in n.get("inputs", []))]
         self.pass_through[node["id"]] = exits
 
-    def _resolve(self, parent_ids: list[str], visiting: set[str]) -> set[str]:
-        """Replace supernode and binding parents by the execution nodes behind them."""
+    def _resolve(self, parent_ids: list[str]) -> set[str]:
+        """Replace supernode and binding parents by the execution nodes behind them (iteratively: chains of
+        bindings can be long)."""
         resolved: set[str] = set()
-        for parent_id in parent_ids:
-            if parent_id in self.nodes:
-                resolved.add(parent_id)
-            elif parent_id in self.pass_through and parent_id not in visiting:
-                resolved |= self._resolve(self.pass_through[parent_id], visiting | {parent_id})
-            elif parent_id not in self.pass_through:
-                resolved.add(parent_id)  # dangling link: kept so validation names it
+        pending, seen = list(parent_ids), set()
+        while pending:
+            parent_id = pending.pop()
+            if parent_id in self.nodes or parent_id not in self.pass_through:
+                resolved.add(parent_id)  # an execution node, or a dangling link kept so validation names it
+            elif parent_id not in seen:
+                seen.add(parent_id)
+                pending.extend(self.pass_through[parent_id])
         return resolved
 
     def _node(self, raw: dict[str, Any], pipeline_id: str) -> Node:
@@ -276,7 +305,8 @@ class _PipelineBuilder:
         params = app_data.get("component_parameters")
         op = raw["op"]
         kind = GENERIC_OPS.get(op, "custom")
-        label = app_data.get("label") or (app_data.get("ui_data") or {}).get("label")
+        ui_data = app_data.get("ui_data") if isinstance(app_data.get("ui_data"), dict) else {}
+        label = app_data.get("label") or ui_data.get("label")
         filename = params.get("filename") if isinstance(params, dict) else None
         if not label and isinstance(filename, str):
             label = posixpath.basename(filename)

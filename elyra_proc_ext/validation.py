@@ -28,11 +28,23 @@ GLOB_CHARACTERS = set("*?[")
 
 
 def confined_path(root: Path, relative: str) -> Path | None:
-    """The real path of `relative` under `root`, or None when it escapes (absolute, `..` or a symlink out)."""
+    """The real path of `relative` under `root`, or None when it escapes (absolute, `..`, a symlink out) or
+    cannot be a path at all (NUL bytes, unencodable names, symlink loops)."""
     if not relative or posixpath.isabs(relative) or relative.split("/")[0] == "..":
         return None
-    resolved = (root / relative).resolve()
+    try:
+        resolved = (root / relative).resolve()
+    except (OSError, ValueError, RuntimeError):
+        return None
     return resolved if resolved.is_relative_to(root) else None
+
+
+def _exists(path: Path, *, file: bool = False) -> bool:
+    """Existence that answers False instead of raising for names the file system refuses (too long, ...)."""
+    try:
+        return path.is_file() if file else path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def qualified_name_valid(key: str) -> bool:
@@ -122,7 +134,7 @@ def _file_issues(node: Node, root: Path) -> list[Issue]:
         return [node.issue("invalidFilePath", f"Node '{node.name}': file '{node.filename}' is outside the "
                            "workspace root; only files inside it can run.", "filename", node.filename)]
     issues = []
-    if not path.is_file():
+    if not _exists(path, file=True):
         issues.append(node.issue("invalidFilePath", f"Node '{node.name}': file '{node.filename}' does not exist.",
                                  "filename", node.filename))
     if not node.filename.endswith(EXTENSIONS[node.kind]):
@@ -141,7 +153,8 @@ def _file_issues(node: Node, root: Path) -> list[Issue]:
 
 
 def _dependency_issues(node: Node, root: Path, relative: str, declared: str) -> list[Issue]:
-    if confined_path(root, relative.split("*")[0].rstrip("/") or ".") is None:
+    escapes = posixpath.isabs(relative) or relative.split("/")[0] == ".."
+    if escapes or confined_path(root, relative.split("*")[0].rstrip("/") or ".") is None:
         return [node.issue("invalidFilePath", f"Node '{node.name}': dependency '{declared}' is outside the "
                            "workspace root.", "dependencies", declared)]
     if GLOB_CHARACTERS & set(declared):
@@ -149,7 +162,7 @@ def _dependency_issues(node: Node, root: Path, relative: str, declared: str) -> 
         if not matches:
             return [node.issue("invalidFilePath", f"Node '{node.name}': dependency pattern '{declared}' matches "
                                "no file.", "dependencies", declared)]
-        escaping = [m for m in matches if not Path(m).resolve().is_relative_to(root)]
+        escaping = [m for m in matches if confined_path(root, Path(m).relative_to(root).as_posix()) is None]
         return [node.issue("invalidFilePath", f"Node '{node.name}': dependency '{declared}' matches "
                            f"'{Path(m).name}', a link to outside the workspace root.", "dependencies", declared)
                 for m in escaping]
@@ -157,7 +170,7 @@ def _dependency_issues(node: Node, root: Path, relative: str, declared: str) -> 
     if path is None:
         return [node.issue("invalidFilePath", f"Node '{node.name}': dependency '{declared}' is outside the "
                            "workspace root.", "dependencies", declared)]
-    if not path.exists():
+    if not _exists(path):
         return [node.issue("invalidFilePath", f"Node '{node.name}': dependency '{declared}' does not exist.",
                            "dependencies", declared)]
     return []
