@@ -12,11 +12,11 @@ Kubeflow Pipelines; it does not execute the submitted runs here) and moto_server
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +33,8 @@ sys.path.insert(0, str(TESTS))
 
 from conftest import node, pipeline_document  # noqa: E402
 from kfp_server import KfpTestServer  # noqa: E402
-from live_server import Server, wait_for  # noqa: E402
+from live_server import Server  # noqa: E402
+from s3_server import running_s3_server  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -95,27 +96,6 @@ class Probe:
         self._thread.join()
 
 
-def start_s3() -> tuple[subprocess.Popen[bytes], str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(endpoint), 30, "moto_server")
-    return process, endpoint
-
-
-def _answers(url: str) -> bool:
-    try:
-        requests.get(url, timeout=1)
-        return True
-    except requests.ConnectionError:
-        return False
-
-
 def report(name: str, latencies: list[float], codes: list[int], wall: float) -> str:
     errors = sum(code >= 400 for code in codes)
     return (f"| {name} | {len(codes)} | {len(codes) / wall:.1f}/s | {percentile(latencies, 0.5) * 1000:.0f} | "
@@ -134,18 +114,17 @@ def main() -> None:
     root.mkdir()
     document = wide_pipeline(root, args.nodes)
     (root / "tiny.py").write_text("print('tiny')\n")
-    server = Server(root, work / "home").start()
-    s3_process, s3_endpoint = start_s3()
-    kfp = KfpTestServer(workdir=work / "kfp", start_delay=3600).start()  # accepted runs wait, never execute
     rows = []
-    try:
-        import boto3
-
-        boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="load", aws_secret_access_key="load",
-                     region_name="us-east-1").create_bucket(Bucket="load")
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, work, ignore_errors=True)
+        server = Server(root, work / "home").start()
+        stack.callback(server.stop)
+        s3 = stack.enter_context(running_s3_server())
+        kfp = KfpTestServer(workdir=work / "kfp", start_delay=3600).start()  # accepted runs wait, never execute
+        stack.callback(kfp.stop)
         server.call("POST", "runtime-configs", {"display_name": "load", "schema_name": "kfp", "metadata": {
-            "api_endpoint": kfp.endpoint, "cos_endpoint": s3_endpoint, "cos_bucket": "load",
-            "cos_username": "load", "cos_password": "load-password"}})
+            "api_endpoint": kfp.endpoint, "cos_endpoint": s3.endpoint, "cos_bucket": s3.make_bucket("load"),
+            "cos_username": s3.access_key, "cos_password": s3.secret_key}})
 
         def post(path: str, body: Any, **params: str) -> int:
             return requests.post(f"{server.url}/pipeline/{path}", data=json.dumps(body), params=params,
@@ -171,11 +150,6 @@ def main() -> None:
         runs = server.call("GET", "runs", limit="1000")["runs"]
         statuses = sorted({run["status"] for run in runs})
         print(f"Run records: {len(runs)} (statuses: {', '.join(statuses)})")
-    finally:
-        kfp.stop()
-        s3_process.terminate()
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -90,3 +90,21 @@ def write_notebook(path: Path, *sources: str, kernel: str = "python3") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
     return path
+
+
+async def api_call(jp_fetch: Any, method: str, *path: str, body: Any = None, **params: str) -> tuple[int, Any]:
+    """One request under /pipeline/ of the test server: (status, decoded JSON or None), errors included."""
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    response = await jp_fetch("pipeline", *path, method=method, body=data, params=params, raise_error=False,
+                              allow_nonstandard_methods=True)
+    return response.code, json.loads(response.body) if response.body else None
+
+
+@pytest.fixture
+def document(jp_root_dir: Path) -> dict[str, Any]:
+    """The example pipeline in the server root, as a client posts a file's content (with `paths=pipeline`)."""
+    shutil.copytree(EXAMPLE, jp_root_dir / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
+    document = load_json(jp_root_dir / "hello_pipeline" / "hello_pipeline.pipeline")
+    document["pipelines"][0]["app_data"]["source"] = "hello_pipeline/hello_pipeline.pipeline"
+    return document
+

@@ -10,6 +10,7 @@ The root conftest registers this module as a plugin, so any test can take the `s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -128,6 +129,13 @@ def _set_authentication(endpoint: str, unchecked_requests: str) -> None:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     """moto_server on 127.0.0.1 and a free port for the whole session, stopped at teardown."""
+    with running_s3_server() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_s3_server() -> Iterator[S3Server]:
+    """moto_server on 127.0.0.1 with credential checks on, for tests and for scripts such as benchmarks."""
     with tempfile.TemporaryDirectory(prefix="moto-") as tmp:
         log = Path(tmp) / "moto.log"
         port = free_port()

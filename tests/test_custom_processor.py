@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,10 +45,9 @@ def echo_installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    shutil.copytree(EXAMPLE, root / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
-    return root
+def root(workspace: Path) -> Path:
+    """The workspace holding a fresh copy of the example pipeline (conftest)."""
+    return workspace
 
 
 @pytest.fixture

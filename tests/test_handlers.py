@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, load_json, node, pipeline_document
-from tornado.httpclient import HTTPResponse
+from conftest import EXAMPLE, api_call, load_json, node, pipeline_document
 
 from elyra_proc_ext.handlers import ROUTES
 from elyra_proc_ext.model import Node, Pipeline
@@ -39,16 +38,9 @@ def editor_document(jp_root_dir: Path) -> dict[str, Any]:
     return document
 
 
-async def call(jp_fetch: Any, method: str, *path: str, body: Any = None, **params: str) -> tuple[int, Any]:
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    response: HTTPResponse = await jp_fetch("pipeline", *path, method=method, body=data, params=params,
-                                            raise_error=False, allow_nonstandard_methods=True)
-    return response.code, json.loads(response.body) if response.body else None
-
-
 async def wait_for_final(jp_fetch: Any, run_id: str, timeout: float = 120) -> dict[str, Any]:
     for _ in range(int(timeout / 0.2)):
-        code, run = await call(jp_fetch, "GET", "runs", run_id)
+        code, run = await api_call(jp_fetch, "GET", "runs", run_id)
         assert code == 200
         if run["status"] in ("succeeded", "failed", "cancelled", "interrupted"):
             return run
@@ -58,7 +50,7 @@ async def wait_for_final(jp_fetch: Any, run_id: str, timeout: float = 120) -> di
 
 async def test_schedule_answers_at_once_and_the_run_completes(jp_fetch: Any, editor_document: dict,
                                                               jp_root_dir: Path) -> None:
-    code, body = await call(jp_fetch, "POST", "schedule", body=editor_document)
+    code, body = await api_call(jp_fetch, "POST", "schedule", body=editor_document)
     assert code == 202
     assert body["platform"] == "LOCAL" and body["runtime"] == "local"
     assert body["status"] in ("pending", "running")
@@ -73,9 +65,9 @@ async def test_schedule_answers_at_once_and_the_run_completes(jp_fetch: Any, edi
     response = await jp_fetch("pipeline", "runs", body["run_id"], "nodes", "summarize", "notebook")
     output = json.loads(response.body)["cells"][1]["outputs"][0]["data"]["text/plain"]
     assert "".join(output).startswith("{'count': 200")
-    code, missing = await call(jp_fetch, "GET", "runs", body["run_id"], "nodes", "summarize", "secrets")
+    code, missing = await api_call(jp_fetch, "GET", "runs", body["run_id"], "nodes", "summarize", "secrets")
     assert code == 404 and "no artifact 'secrets'" in missing["message"]
-    code, listing = await call(jp_fetch, "GET", "runs")
+    code, listing = await api_call(jp_fetch, "GET", "runs")
     assert code == 200 and [r["id"] for r in listing["runs"]] == [body["run_id"]]
 
 
@@ -83,26 +75,26 @@ async def test_schedule_with_wait_and_file_relative_paths(jp_fetch: Any, jp_root
     shutil.copytree(EXAMPLE, jp_root_dir / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
     document = load_json(jp_root_dir / "hello_pipeline" / "hello_pipeline.pipeline")
     document["pipelines"][0]["app_data"]["source"] = "hello_pipeline/hello_pipeline.pipeline"
-    code, body = await call(jp_fetch, "POST", "schedule", body=document, wait="true", paths="pipeline")
+    code, body = await api_call(jp_fetch, "POST", "schedule", body=document, wait="true", paths="pipeline")
     assert code == 200
     assert body["status"] == "succeeded" and body["run"]["nodes"][-1]["status"] == "succeeded"
 
 
 async def test_invalid_pipeline_gets_400_with_issues(jp_fetch: Any, jp_root_dir: Path) -> None:
     document = pipeline_document("bad", [node("n1", "missing.py", env_vars=[{"env_var": "BAD NAME", "value": "1"}])])
-    code, body = await call(jp_fetch, "POST", "schedule", body=document)
+    code, body = await api_call(jp_fetch, "POST", "schedule", body=document)
     assert code == 400
     assert body["reason"] == "Bad Request" and body["message"] == "Errors found in pipeline" and body["timestamp"]
     found = {(i["type"], i["data"]["nodeID"], i["data"]["propertyName"]) for i in body["issues"]}
     assert found == {("invalidFilePath", "n1", "filename"), ("invalidEnvironmentVariable", "n1", "env_vars")}
-    code, runs = await call(jp_fetch, "GET", "runs")
+    code, runs = await api_call(jp_fetch, "GET", "runs")
     assert runs["runs"] == []
 
 
 @pytest.mark.parametrize("payload", [b"{not json", b"\xff\xfe", b"[]", b'{"pipelines": "x"}', b""])
 async def test_bad_bodies_get_400_not_500(jp_fetch: Any, payload: bytes) -> None:
     for route in ("schedule", "validate"):
-        code, body = await call(jp_fetch, "POST", route, body=payload)
+        code, body = await api_call(jp_fetch, "POST", route, body=payload)
         expected = 200 if route == "validate" and payload not in (b"{not json", b"\xff\xfe", b"") else 400
         assert code == expected, (route, payload, body)
         assert body["issues"] and "Traceback" not in json.dumps(body)
@@ -111,7 +103,7 @@ async def test_bad_bodies_get_400_not_500(jp_fetch: Any, payload: bytes) -> None
 async def test_validate_reports_issues_with_elyra_shape(jp_fetch: Any, jp_root_dir: Path) -> None:
     (jp_root_dir / "a.py").write_text("print(1)\n")
     document = pipeline_document("v", [node("a", "a.py"), node("b", "a.py")])
-    code, body = await call(jp_fetch, "POST", "validate", body=document)
+    code, body = await api_call(jp_fetch, "POST", "validate", body=document)
     assert code == 200 and body["valid"] is True
     assert [(i["severity"], i["type"], i["data"]["nodeID"]) for i in body["issues"]] == [
         (2, "singletonReference", "a"), (2, "singletonReference", "b")]
@@ -119,24 +111,24 @@ async def test_validate_reports_issues_with_elyra_shape(jp_fetch: Any, jp_root_d
 
 
 async def test_runtimes_schema_and_unknown_runs(jp_fetch: Any) -> None:
-    code, body = await call(jp_fetch, "GET", "runtimes")
+    code, body = await api_call(jp_fetch, "GET", "runtimes")
     assert code == 200 and sorted(r["name"] for r in body["runtimes"]) == ["kfp", "local"]
     assert body["runtime_configs"] == []
-    code, schema = await call(jp_fetch, "GET", "schema")
+    code, schema = await api_call(jp_fetch, "GET", "schema")
     assert code == 200 and schema["title"].startswith("Elyra pipeline")
     for method, path in (("GET", ("runs", "nope")), ("POST", ("runs", "nope", "cancel"))):
-        code, body = await call(jp_fetch, method, *path, body=b"" if method == "POST" else None)
+        code, body = await api_call(jp_fetch, method, *path, body=b"" if method == "POST" else None)
         assert code == 404 and body["message"] == "No run with id 'nope'."
-    code, body = await call(jp_fetch, "GET", "runs", limit="many")
+    code, body = await api_call(jp_fetch, "GET", "runs", limit="many")
     assert code == 400 and "whole numbers" in body["message"]
 
 
 async def test_cancel_over_rest(jp_fetch: Any, jp_root_dir: Path) -> None:
     (jp_root_dir / "slow.py").write_text("import time\ntime.sleep(60)\n")
-    code, body = await call(jp_fetch, "POST", "schedule", body=pipeline_document("s", [node("s", "slow.py")]))
+    code, body = await api_call(jp_fetch, "POST", "schedule", body=pipeline_document("s", [node("s", "slow.py")]))
     assert code == 202
     await asyncio.sleep(0.5)
-    code, run = await call(jp_fetch, "POST", "runs", body["run_id"], "cancel", body=b"")
+    code, run = await api_call(jp_fetch, "POST", "runs", body["run_id"], "cancel", body=b"")
     assert code == 200 and run["status"] == "cancelled" and run["nodes"][0]["status"] == "cancelled"
 
 
@@ -170,7 +162,7 @@ def run_left_by_a_dead_server(jp_data_dir: Path) -> str:
 
 
 async def test_restart_marks_unfinished_runs_interrupted(run_left_by_a_dead_server: str, jp_fetch: Any) -> None:
-    code, run = await call(jp_fetch, "GET", "runs", run_left_by_a_dead_server)
+    code, run = await api_call(jp_fetch, "GET", "runs", run_left_by_a_dead_server)
     assert code == 200 and run["status"] == "interrupted" and run["finished"]
     assert [n["status"] for n in run["nodes"]] == ["succeeded", "interrupted"]
 
@@ -178,7 +170,7 @@ async def test_restart_marks_unfinished_runs_interrupted(run_left_by_a_dead_serv
 async def test_oversized_bodies_get_413_before_parsing(jp_fetch: Any) -> None:
     huge = b'{"doc_type": "pipeline", "padding": "' + b"x" * (9 * 1024 * 1024) + b'"}'
     for route in ("schedule", "validate", "runtime-configs"):
-        code, body = await call(jp_fetch, "POST", route, body=huge)
+        code, body = await api_call(jp_fetch, "POST", route, body=huge)
         assert code == 413 and "max_request_bytes" in body["message"] and body["reason"] == "Request Entity Too Large"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CORPUS, EXAMPLE, ManagerFactory, load_json
+from conftest import CORPUS, ManagerFactory, load_json
 from kfp_server import KfpTestServer
 from s3_server import S3Server
 
@@ -29,10 +29,9 @@ SOURCE = "hello_pipeline/hello_pipeline.pipeline"
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    shutil.copytree(EXAMPLE, root / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
-    return root
+def root(workspace: Path) -> Path:
+    """The workspace holding a fresh copy of the example pipeline (conftest)."""
+    return workspace
 
 
 @pytest.fixture

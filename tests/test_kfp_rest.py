@@ -9,17 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
 import socket
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, load_json
+from conftest import api_call
 from kfp_server import KfpTestServer
 from s3_server import S3Server
-from tornado.httpclient import HTTPResponse
 
 API_SECRET = "api-Secret-7f3a9c"
 SOURCE = "hello_pipeline/hello_pipeline.pipeline"
@@ -28,22 +26,6 @@ SOURCE = "hello_pipeline/hello_pipeline.pipeline"
 @pytest.fixture
 def jp_server_config() -> dict[str, Any]:
     return {"ServerApp": {"jpserver_extensions": {"elyra_proc_ext": True}}}
-
-
-@pytest.fixture
-def document(jp_root_dir: Path) -> dict[str, Any]:
-    """The example pipeline, posted as a file's content with node paths relative to it."""
-    shutil.copytree(EXAMPLE, jp_root_dir / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
-    document = load_json(jp_root_dir / SOURCE)
-    document["pipelines"][0]["app_data"]["source"] = SOURCE
-    return document
-
-
-async def call(jp_fetch: Any, method: str, *path: str, body: Any = None, **params: str) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    response: HTTPResponse = await jp_fetch("pipeline", *path, method=method, body=data, params=params,
-                                            raise_error=False, allow_nonstandard_methods=True)
-    return response.code, json.loads(response.body) if response.body else None
 
 
 def config_body(kfp_server: KfpTestServer, s3_server: S3Server, bucket: str, **metadata: Any) -> dict[str, Any]:
@@ -57,40 +39,40 @@ async def test_runtime_configuration_lifecycle(jp_fetch: Any, jp_data_dir: Path,
                                                s3_server: S3Server) -> None:
     kfp_server.require_token = API_SECRET
     body = config_body(kfp_server, s3_server, "bucket", auth_type="EXISTING_BEARER_TOKEN", api_password=API_SECRET)
-    code, created = await call(jp_fetch, "POST", "runtime-configs", body=body)
+    code, created = await api_call(jp_fetch, "POST", "runtime-configs", body=body)
     assert code == 201 and created["name"] == "team_kfp"
     assert created["metadata"]["api_password"] == "********" and created["metadata"]["cos_password"] == "********"
     path = jp_data_dir / "metadata" / "runtimes" / "team_kfp.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["metadata"]["api_password"] == API_SECRET  # Elyra's format, as Elyra reads
-    code, again = await call(jp_fetch, "POST", "runtime-configs", body=body)
+    code, again = await api_call(jp_fetch, "POST", "runtime-configs", body=body)
     assert code == 409 and "already exists" in again["message"]
-    code, listing = await call(jp_fetch, "GET", "runtime-configs")
+    code, listing = await api_call(jp_fetch, "GET", "runtime-configs")
     assert code == 200 and API_SECRET not in json.dumps(listing)
 
     update = {**created, "metadata": {**created["metadata"], "description": "shared cluster"}}
-    code, updated = await call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=update)
+    code, updated = await api_call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=update)
     assert code == 200 and updated["metadata"]["description"] == "shared cluster"
     assert json.loads(path.read_text())["metadata"]["api_password"] == API_SECRET  # the mask kept the secret
 
     bad = {**update, "metadata": {**update["metadata"], "cos_bucket": "Not A Bucket", "auth_type": "DEX_LDAP"}}
-    code, error = await call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=bad)
+    code, error = await api_call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=bad)
     assert code == 400 and "metadata.cos_bucket" in error["message"]
-    code, error = await call(jp_fetch, "POST", "runtime-configs", body={"display_name": "x", "schema_name": "local",
+    code, error = await api_call(jp_fetch, "POST", "runtime-configs", body={"display_name": "x", "schema_name": "local",
                                                                         "metadata": {}})
     assert code == 400 and "schema_name must name a runtime that takes configurations: kfp" in error["message"]
 
-    code, tested = await call(jp_fetch, "POST", "runtime-configs", "team_kfp", "test", body={})
+    code, tested = await api_call(jp_fetch, "POST", "runtime-configs", "team_kfp", "test", body={})
     assert code == 502 and "bucket bucket does not exist" in tested["message"]
     s3_server.make_bucket("bucket")
-    code, tested = await call(jp_fetch, "POST", "runtime-configs", "team_kfp", "test", body={})
+    code, tested = await api_call(jp_fetch, "POST", "runtime-configs", "team_kfp", "test", body={})
     assert code == 200 and tested["ok"] is True and "bucket 'bucket' is reachable" in tested["message"]
-    code, runtimes = await call(jp_fetch, "GET", "runtimes")
+    code, runtimes = await api_call(jp_fetch, "GET", "runtimes")
     kfp = next(r for r in runtimes["runtimes"] if r["name"] == "kfp")
     assert kfp["config_schema"]["properties"]["metadata"]["properties"]["api_password"]["writeOnly"] is True
     assert runtimes["runtime_configs"] == ["team_kfp"]
-    assert (await call(jp_fetch, "DELETE", "runtime-configs", "team_kfp"))[0] == 204
-    assert (await call(jp_fetch, "GET", "runtime-configs", "team_kfp"))[0] == 404
+    assert (await api_call(jp_fetch, "DELETE", "runtime-configs", "team_kfp"))[0] == 204
+    assert (await api_call(jp_fetch, "GET", "runtime-configs", "team_kfp"))[0] == 404
 
 
 async def test_schedule_answers_with_kfp_details(jp_fetch: Any, document: dict, kfp_server: KfpTestServer,
@@ -98,8 +80,8 @@ async def test_schedule_answers_with_kfp_details(jp_fetch: Any, document: dict, 
     bucket = s3_server.make_bucket()
     kfp_server.require_token = API_SECRET
     body = config_body(kfp_server, s3_server, bucket, auth_type="EXISTING_BEARER_TOKEN", api_password=API_SECRET)
-    assert (await call(jp_fetch, "POST", "runtime-configs", body=body))[0] == 201
-    code, answer = await call(jp_fetch, "POST", "schedule", body=document, paths="pipeline",
+    assert (await api_call(jp_fetch, "POST", "runtime-configs", body=body))[0] == 201
+    code, answer = await api_call(jp_fetch, "POST", "schedule", body=document, paths="pipeline",
                               runtime_config="team_kfp", wait="true", experiment="nightly")
     assert code == 200, answer
     assert answer["platform"] == "KUBEFLOW_PIPELINES" and answer["status"] == "submitted"
@@ -108,7 +90,7 @@ async def test_schedule_answers_with_kfp_details(jp_fetch: Any, document: dict, 
     for key in ("pipeline_id", "pipeline_version_id", "object_storage_url", "object_storage_path"):
         assert answer[key], key
     kfp_server.wait_for_run(answer["kfp_run_id"], timeout=120)
-    code, run = await call(jp_fetch, "GET", "runs", answer["run_id"])
+    code, run = await api_call(jp_fetch, "GET", "runs", answer["run_id"])
     assert code == 200 and run["status"] == "succeeded" and run["result"]["remote_status"] == "SUCCEEDED"
     assert {n["status"] for n in run["nodes"]} == {"succeeded"}
     assert API_SECRET not in json.dumps(answer) + json.dumps(run)
@@ -147,17 +129,17 @@ async def test_failures_give_clear_errors_and_keep_secrets(case: str, jp_fetch: 
     metadata = {key: value.format(port=closed_port()) if isinstance(value, str) else value
                 for key, value in metadata.items()}
     body = config_body(kfp_server, s3_server, s3_server.make_bucket(), **metadata)
-    assert (await call(jp_fetch, "POST", "runtime-configs", body=body))[0] == 201
-    code, answer = await call(jp_fetch, "POST", "schedule", body=document, paths="pipeline",
+    assert (await api_call(jp_fetch, "POST", "runtime-configs", body=body))[0] == 201
+    code, answer = await api_call(jp_fetch, "POST", "schedule", body=document, paths="pipeline",
                               runtime_config="team_kfp", wait="true")
     assert code == 200 and answer["status"] == "failed"
-    code, run = await call(jp_fetch, "GET", "runs", answer["run_id"])
+    code, run = await api_call(jp_fetch, "GET", "runs", answer["run_id"])
     assert run["status"] == "failed" and expected in run["error"], run["error"]
     if case in ("kfp answers 500", "kfp answers 401 mid-way"):
         assert f"pipeline id {run['result']['pipeline_id']}" in run["error"]
     if case == "kfp answers 500":
         assert "experiment id" in run["error"]
-    code, _ = await call(jp_fetch, "GET", "runtimes")  # the server kept serving throughout
+    code, _ = await api_call(jp_fetch, "GET", "runtimes")  # the server kept serving throughout
     assert code == 200
     stored = "".join(path.read_text(errors="replace") for path in jp_data_dir.rglob("*")
                      if path.is_file() and "runtimes" not in path.parts and path.suffix != ".tar.gz")
@@ -169,11 +151,12 @@ async def test_failures_give_clear_errors_and_keep_secrets(case: str, jp_fetch: 
 async def test_kfp_validation_and_export(jp_fetch: Any, document: dict, jp_root_dir: Path,
                                          kfp_server: KfpTestServer, s3_server: S3Server) -> None:
     bucket = s3_server.make_bucket()
-    assert (await call(jp_fetch, "POST", "runtime-configs", body=config_body(kfp_server, s3_server, bucket)))[0] == 201
+    code, _ = await api_call(jp_fetch, "POST", "runtime-configs", body=config_body(kfp_server, s3_server, bucket))
+    assert code == 201
     without_image = json.loads(json.dumps(document))
     del without_image["pipelines"][0]["app_data"]["properties"]["pipeline_defaults"]["runtime_image"]
     without_image["pipelines"][0]["nodes"][0]["app_data"]["component_parameters"]["cpu"] = -1
-    code, checked = await call(jp_fetch, "POST", "validate", body=without_image, paths="pipeline",
+    code, checked = await api_call(jp_fetch, "POST", "validate", body=without_image, paths="pipeline",
                                runtime_config="team_kfp")
     found = {(i["type"], i["data"].get("nodeID"), i["data"].get("propertyName")) for i in checked["issues"]}
     assert ("invalidNodeProperty", "generate", "cpu") in found
@@ -185,10 +168,10 @@ async def test_kfp_validation_and_export(jp_fetch: Any, document: dict, jp_root_
     assert response.code == 201, response.body
     assert response.headers["Location"].endswith("/api/contents/hello_pipeline/exported.yaml")
     assert "deploymentSpec" in (jp_root_dir / "hello_pipeline" / "exported.yaml").read_text()
-    code, again = await call(jp_fetch, "POST", "export", body=request, paths="pipeline", runtime_config="team_kfp")
+    code, again = await api_call(jp_fetch, "POST", "export", body=request, paths="pipeline", runtime_config="team_kfp")
     assert code == 409 and "overwrite" in again["message"]
     for outside in ("../escape.yaml", "/tmp/escape.yaml", "missing-dir/x.yaml"):
-        code, refused = await call(jp_fetch, "POST", "export", body={**request, "export_path": outside},
+        code, refused = await api_call(jp_fetch, "POST", "export", body={**request, "export_path": outside},
                                    paths="pipeline", runtime_config="team_kfp")
         assert code == 400 and "outside the server root" in refused["message"]
     await asyncio.sleep(0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import socket
 from collections.abc import Iterator
 from importlib import resources
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, load_json, node, pipeline_document
+from conftest import node, pipeline_document
 from jsonschema import Draft202012Validator
 from kfp_server import KfpTestServer
 from openapi_spec_validator import validate as validate_openapi
@@ -152,15 +151,6 @@ def hanging_endpoint() -> Iterator[str]:
 def jp_server_config() -> dict[str, Any]:
     return {"ServerApp": {"jpserver_extensions": {"elyra_proc_ext": True}},
             "ElyraProcExt": {"max_request_bytes": MAX_REQUEST_BYTES}}
-
-
-@pytest.fixture
-def document(jp_root_dir: Path) -> dict[str, Any]:
-    """The example pipeline, posted as its file's content (with `paths=pipeline`)."""
-    shutil.copytree(EXAMPLE, jp_root_dir / "hello_pipeline", ignore=shutil.ignore_patterns("output"))
-    document = load_json(jp_root_dir / SOURCE)
-    document["pipelines"][0]["app_data"]["source"] = SOURCE
-    return document
 
 
 def kfp_config(name: str, api_endpoint: str, cos_endpoint: str, bucket: str = "bucket", **metadata: Any
