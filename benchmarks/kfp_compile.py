@@ -52,7 +52,6 @@ def bare_compile(size: int, path: Path) -> float:
 
     pipeline = layered_pipeline(size)
 
-    @dsl.pipeline(name=f"bare-{size}")
     def graph() -> None:
         tasks: dict[str, Any] = {}
         for node in pipeline.nodes.values():
@@ -61,8 +60,9 @@ def bare_compile(size: int, path: Path) -> float:
                 task.after(*(tasks[p] for p in node.parent_ids))
             tasks[node.id] = task
 
+    # kfp builds the whole spec when the pipeline decorator runs, so the decoration is inside the timing.
     start = time.perf_counter()
-    compiler.Compiler().compile(graph, str(path))
+    compiler.Compiler().compile(dsl.pipeline(name=f"bare-{size}")(graph), str(path))
     return time.perf_counter() - start
 
 

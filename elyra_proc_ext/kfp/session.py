@@ -5,8 +5,6 @@ that call, never as a crash later on. Blocking: call from a worker thread.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +14,10 @@ from .auth import Connection
 
 T = TypeVar("T")
 FINAL_STATES = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "ERROR"}
+
+
+def _discard(*args: Any, **kwargs: Any) -> None:
+    """Stands in for `print` inside the kfp client module."""
 
 
 class KfpError(Exception):
@@ -83,7 +85,12 @@ class KfpSession:
         import warnings
 
         import kfp
+        import kfp.client.client
 
+        # kfp.Client prints "Run details: <link>" lines, which would corrupt the CLI's --json output and the
+        # server's stdout. Its module's own `print` is silenced; redirecting sys.stdout instead is process-wide
+        # and, with two calls in flight, can leave stdout redirected for good.
+        kfp.client.client.print = _discard
         verify = self.connection.verify
         with warnings.catch_warnings():  # its notice that it needs KFP 2.0 or later: true of every server we reach
             warnings.simplefilter("ignore", FutureWarning)
@@ -116,10 +123,7 @@ class KfpSession:
 
         host = self.connection.host
         try:
-            # kfp.Client prints "Run details: <link>" lines; they would corrupt the CLI's --json output and the
-            # server's stdout. (Process-wide, but only for the length of one call.)
-            with contextlib.redirect_stdout(io.StringIO()):
-                return function(*args, **kwargs)
+            return function(*args, **kwargs)
         except ApiException as error:
             detail = _server_message(error.body)
             if error.status in (401, 403):
