@@ -1,0 +1,85 @@
+/**
+ * Create a Kubeflow Pipelines runtime configuration in the sidebar (pointing at the KFP API test server and
+ * moto_server), test its connection, submit the example pipeline to it, and see the run URL and experiment id.
+ */
+import { dialog, expandSection, expect, openPipeline, runFromView, saveScreenshot, showSidebar, test } from './fixtures';
+
+test('a new KFP configuration takes a submission to the KFP test server', async ({
+  lab: page,
+  servers
+}, testInfo) => {
+  const { kfp, s3 } = servers;
+  // Unique, so that the test can be repeated on the same server (`--repeat-each`).
+  const DISPLAY_NAME = `UI tests KFP ${Date.now().toString(36)}`;
+
+  // Create the configuration.
+  const sidebar = await showSidebar(page);
+  await expandSection(sidebar, 'Runtime Configurations');
+  const configs = sidebar.getByTestId('elyra-proc-configs-panel');
+  await configs.getByRole('button', { name: 'New runtime configuration' }).click();
+  const editor = page.getByTestId('elyra-proc-config-editor');
+  await expect(editor).toBeVisible();
+  await expect(editor.getByRole('form', { name: 'New Kubeflow Pipelines configuration' })).toBeVisible();
+  const field = (key: string) => editor.getByTestId(`elyra-proc-config-field-${key}`);
+  await field('display_name').fill(DISPLAY_NAME);
+  await field('api_endpoint').fill(kfp.endpoint);
+  await field('auth_type').selectOption('EXISTING_BEARER_TOKEN');
+  await field('api_password').fill(kfp.token);
+  await field('timeout').fill('30');
+  await field('cos_endpoint').fill(s3.endpoint);
+  await field('cos_bucket').fill(s3.bucket);
+  await field('cos_auth_type').selectOption('USER_CREDENTIALS');
+  await field('cos_username').fill(s3.access_key);
+  await field('cos_password').fill(s3.secret_key);
+  await field('display_name').scrollIntoViewIfNeeded();
+  await saveScreenshot(page, testInfo, '05-kfp-configuration-form');
+  await editor.getByTestId('elyra-proc-config-save').click();
+  await expect(editor).toBeHidden();
+
+  const config = configs.locator('[data-config-name]').filter({ hasText: DISPLAY_NAME });
+  await expect(config).toHaveCount(1);
+  const name = (await config.getAttribute('data-config-name'))!;
+  await expect(config).toContainText(kfp.endpoint);
+  await config.getByRole('button', { name: `Test the connection of ${DISPLAY_NAME}` }).click();
+  const tested = config.getByTestId(`elyra-proc-config-test-result-${name}`);
+  await expect(tested).toHaveAttribute('data-ok', 'true', { timeout: 60_000 });
+
+  // Submit the example pipeline to it.
+  const view = await openPipeline(page, servers.workspace.pipeline);
+  await runFromView(page, view, `${DISPLAY_NAME} (Kubeflow Pipelines)`);
+  const submitted = dialog(page, 'Pipeline submitted');
+  await expect(submitted).toBeVisible({ timeout: 120_000 });
+  await expect(submitted.getByTestId('elyra-proc-result-status')).toContainText('submitted');
+  const runUrl = submitted.getByTestId('elyra-proc-result-run-url');
+  await expect(runUrl).toHaveAttribute('href', new RegExp(`^${kfp.endpoint}/#/runs/details/[-0-9a-f]+$`));
+  const href = (await runUrl.getAttribute('href'))!;
+  await expect(runUrl).toHaveText(href);
+  const experimentId = (await submitted.getByTestId('elyra-proc-result-experiment-id').textContent())!.trim();
+  const kfpRunId = (await submitted.getByTestId('elyra-proc-result-kfp-run-id').textContent())!.trim();
+  expect(href.endsWith(`/#/runs/details/${kfpRunId}`)).toBe(true);
+  await expect(submitted.getByTestId('elyra-proc-result-experiment-name')).toHaveText('hello_pipeline');
+
+  // They are the KFP test server's: the run exists there, in that experiment.
+  const headers = { Authorization: `Bearer ${kfp.token}` };
+  const experiment = await page.request.get(`${kfp.endpoint}/apis/v2beta1/experiments/${experimentId}`, { headers });
+  expect(experiment.status()).toBe(200);
+  expect((await experiment.json()).display_name).toBe('hello_pipeline');
+  const kfpRun = await page.request.get(`${kfp.endpoint}/apis/v2beta1/runs/${kfpRunId}`, { headers });
+  expect(kfpRun.status()).toBe(200);
+  expect((await kfpRun.json()).experiment_id).toBe(experimentId);
+
+  await saveScreenshot(page, testInfo, '06-kfp-submitted');
+
+  // In the Runs panel: the run on that configuration, with its link to KFP.
+  const runId = (await submitted.getByTestId('elyra-proc-result-run-id').textContent())!.trim();
+  await submitted.getByRole('button', { name: 'Show the run in the Pipeline Runs panel' }).click();
+  await expect(submitted).toBeHidden();
+  const run = sidebar.getByTestId(`elyra-proc-run-${runId}`);
+  await expect(run).toBeVisible();
+  await expect(run).toContainText(`${name} (kfp)`);
+  await expect(run.getByTestId(`elyra-proc-run-kfp-link-${runId}`)).toHaveAttribute('href', href);
+  await expect(run.getByTestId(`elyra-proc-run-details-${runId}`)).toContainText('hello_pipeline');
+  // The test server runs it for real: it ends succeeded, as KFP reports it.
+  await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 180_000 });
+  await saveScreenshot(page, testInfo, '07-kfp-run-in-runs-panel');
+});
