@@ -257,12 +257,16 @@ export class PipelineApi {
     return this.request(['runs', id, 'cancel'], { method: 'POST' });
   }
 
-  /** Submit a pipeline document; `target` names a processor (`runtime`) or a configuration. */
-  schedule(pipeline: unknown, target: RunTarget, wait = false): Promise<IScheduleAnswer> {
+  /**
+   * Submit a pipeline document; `target` names a processor (`runtime`) or a configuration. `experiment` names
+   * the Kubeflow Pipelines experiment to run in (the server defaults to the pipeline's name).
+   */
+  schedule(pipeline: unknown, target: RunTarget, wait = false, experiment?: string): Promise<IScheduleAnswer> {
     return this.json(['schedule'], 'POST', pipeline, {
       paths: 'pipeline',
       ...targetQuery(target),
-      wait: wait ? 'true' : undefined
+      wait: wait ? 'true' : undefined,
+      experiment: experiment || undefined
     });
   }
 

@@ -5,6 +5,7 @@
 import { PathExt } from '@jupyterlab/coreutils';
 import * as React from 'react';
 
+import { IIssue } from './api';
 import { edgePath, IGraphLayout } from './layout';
 import { IGraphNode, IPipelineGraph, KIND_LABELS } from './pipeline';
 
@@ -20,6 +21,8 @@ export interface IGraphViewProps {
   scale: number;
   /** Each node's status in the run being shown, by node id; absent when no run is shown. */
   states: Record<string, INodeState> | null;
+  /** Issues of the last refused run, by node id; those nodes are marked. */
+  issues?: ReadonlyMap<string, IIssue[]>;
   selected: string | null;
   onSelect: (nodeId: string) => void;
   onOpen?: (nodeId: string) => void;
@@ -37,7 +40,7 @@ function nodeSubtitle(node: IGraphNode): string {
   return node.filename ? `${kind} · ${PathExt.basename(node.filename)}` : kind;
 }
 
-export function describeNode(node: IGraphNode, state: INodeState | undefined): string {
+export function describeNode(node: IGraphNode, state: INodeState | undefined, issueCount = 0): string {
   const parts = [node.label, nodeSubtitle(node)];
   if (node.filename) {
     parts.push(`file ${node.filename}`);
@@ -48,11 +51,14 @@ export function describeNode(node: IGraphNode, state: INodeState | undefined): s
   if (state) {
     parts.push(`status ${state.status}`);
   }
+  if (issueCount > 0) {
+    parts.push(`${issueCount} issue${issueCount === 1 ? '' : 's'}`);
+  }
   return parts.join(', ');
 }
 
 export function GraphView(props: IGraphViewProps): JSX.Element {
-  const { graph, layout, scale, states, selected, onSelect, onOpen } = props;
+  const { graph, layout, scale, states, issues, selected, onSelect, onOpen } = props;
   const [markerId] = React.useState(() => `elyra-proc-arrow-${++markerCount}`);
 
   if (graph.nodes.length === 0) {
@@ -117,12 +123,19 @@ export function GraphView(props: IGraphViewProps): JSX.Element {
           const state = states?.[node.id];
           const status = state?.status ?? 'none';
           const isSelected = selected === node.id;
-          const description = describeNode(node, state);
+          const nodeIssues = issues?.get(node.id) ?? [];
+          const issueCount = nodeIssues.length;
+          const description = describeNode(node, state, issueCount);
+          const title = issueCount
+            ? `${description}\n${nodeIssues.map(issue => `• ${issue.message}`).join('\n')}`
+            : description;
           return (
             <g
               key={node.id}
               id={`elyra-proc-node-${node.id}`}
-              className={`elyra-proc-node elyra-proc-status-${status}${isSelected ? ' elyra-proc-selected' : ''}`}
+              className={`elyra-proc-node elyra-proc-status-${status}${isSelected ? ' elyra-proc-selected' : ''}${
+                issueCount ? ' elyra-proc-node-has-issues' : ''
+              }`}
               transform={`translate(${box.x},${box.y})`}
               tabIndex={0}
               role="button"
@@ -132,12 +145,25 @@ export function GraphView(props: IGraphViewProps): JSX.Element {
               data-node-id={node.id}
               data-status={status}
               data-selected={isSelected ? 'true' : 'false'}
+              data-issue-count={issueCount ? String(issueCount) : undefined}
               onClick={() => onSelect(node.id)}
               onDoubleClick={() => onOpen?.(node.id)}
               onKeyDown={event => onKeyDown(event, node.id)}
             >
-              <title>{description}</title>
+              <title>{title}</title>
               <rect className="elyra-proc-node-box" width={box.width} height={box.height} rx={6} ry={6} />
+              {issueCount > 0 && (
+                <g
+                  className="elyra-proc-node-issue-badge"
+                  transform={`translate(${box.width - 14},${box.height - 14})`}
+                  aria-hidden="true"
+                >
+                  <circle r={8} />
+                  <text textAnchor="middle" dy="0.35em">
+                    {issueCount > 9 ? '9+' : issueCount}
+                  </text>
+                </g>
+              )}
               <rect className="elyra-proc-node-stripe" width={6} height={box.height} rx={3} ry={3} />
               <text className="elyra-proc-node-label" x={16} y={22}>
                 {fit(node.label, 26)}

@@ -12,14 +12,14 @@ const pipelineSvg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"
   </g>
 </svg>`;
 
+/** Pipeline runs: a small flow (one node fanning out to two) with a "run" triangle, unlike a contents list. */
 const runsSvg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16">
   <g class="jp-icon3" fill="#616161">
-    <rect x="2" y="4" width="5" height="4" rx="1"/>
-    <rect x="2" y="10" width="5" height="4" rx="1"/>
-    <rect x="2" y="16" width="5" height="4" rx="1"/>
-    <rect x="9" y="5" width="13" height="2" rx="1"/>
-    <rect x="9" y="11" width="9" height="2" rx="1"/>
-    <rect x="9" y="17" width="11" height="2" rx="1"/>
+    <circle cx="4" cy="12" r="2.75"/>
+    <circle cx="12.5" cy="4.5" r="2.75"/>
+    <circle cx="12.5" cy="19.5" r="2.75"/>
+    <path d="M5.2 10.4l5.6-4.7 1.1 1.3-5.6 4.7zM5.2 13.6l5.6 4.7 1.1-1.3-5.6-4.7z"/>
+    <path d="M16 8.5l7 3.5-7 3.5z"/>
   </g>
 </svg>`;
 

@@ -33,8 +33,16 @@ export interface IGraphNode {
   filename: string | null;
   /** Labels of the supernodes holding this node, outermost first. */
   supernodes: string[];
+  /** The node's image, else the pipeline default's (generic nodes). */
   runtimeImage: string | null;
+  /** Environment variables: the pipeline defaults' merged with the node's own (which win), as the server does. */
+  envVars: IEnvVar[];
   parameters: JsonObject;
+}
+
+export interface IEnvVar {
+  name: string;
+  value: string;
 }
 
 export interface IGraphEdge {
@@ -128,6 +136,8 @@ export function flattenPipeline(document: JsonObject): IPipelineGraph {
     }
   }
   const primary = primaryPipeline(document);
+  const primaryProps = properties(primary);
+  const defaults: JsonObject = isObject(primaryProps.pipeline_defaults) ? primaryProps.pipeline_defaults : {};
   const nodes = new Map<string, IGraphNode>();
   const rawParents = new Map<string, string[]>();
   const passThrough = new Map<string, string[]>();
@@ -158,7 +168,7 @@ export function flattenPipeline(document: JsonObject): IPipelineGraph {
       }
       rawParents.set(node.id, parents);
       if (node.type === 'execution_node') {
-        nodes.set(node.id, executionNode(node, supernodes));
+        nodes.set(node.id, executionNode(node, supernodes, defaults));
       } else if (node.type === 'super_node') {
         const subflowId = isObject(node.subflow_ref) ? node.subflow_ref.pipeline_id_ref : undefined;
         const subflow = typeof subflowId === 'string' ? pipelines.get(subflowId) : undefined;
@@ -221,22 +231,65 @@ export function flattenPipeline(document: JsonObject): IPipelineGraph {
   };
 }
 
-function executionNode(node: JsonObject, supernodes: string[]): IGraphNode {
+/** One `env_vars` entry: `{env_var, value}`, or the older `NAME=value` text. */
+function envVarEntry(entry: unknown): IEnvVar | null {
+  if (isObject(entry)) {
+    const name = String(entry.env_var ?? '').trim();
+    const value = entry.value;
+    return name ? { name, value: value === undefined || value === null ? '' : String(value) } : null;
+  }
+  if (typeof entry === 'string' && entry.trim()) {
+    const index = entry.indexOf('=');
+    const name = (index < 0 ? entry : entry.slice(0, index)).trim();
+    return name ? { name, value: index < 0 ? '' : entry.slice(index + 1) } : null;
+  }
+  return null;
+}
+
+/**
+ * The pipeline defaults' env vars with the node's own on top (same name: the node's wins); as on the server,
+ * a variable without a value is not set.
+ */
+export function mergeEnvVars(defaults: unknown, own: unknown): IEnvVar[] {
+  const merged = new Map<string, IEnvVar>();
+  for (const list of [defaults, own]) {
+    for (const entry of Array.isArray(list) ? list : []) {
+      const parsed = envVarEntry(entry);
+      if (parsed) {
+        merged.delete(parsed.name);
+        merged.set(parsed.name, parsed);
+      }
+    }
+  }
+  return [...merged.values()].filter(entry => entry.value !== '');
+}
+
+function executionNode(node: JsonObject, supernodes: string[], defaults: JsonObject = {}): IGraphNode {
   const data = appData(node);
   const parameters: JsonObject = isObject(data.component_parameters) ? data.component_parameters : {};
   // Format versions before component_parameters kept the file in app_data itself.
   const rawFilename = parameters.filename ?? data.filename;
   const filename = typeof rawFilename === 'string' && rawFilename ? rawFilename : null;
   const op = typeof node.op === 'string' ? node.op : '';
-  const image = parameters.runtime_image ?? data.runtime_image;
+  const kind = GENERIC_OPS[op] ?? 'custom';
+  const generic = kind !== 'custom';
+  // The node's own image when it has the property (even empty, as the server reads it), else the default's.
+  let image: unknown =
+    'runtime_image' in parameters ? parameters.runtime_image : data.runtime_image;
+  if (generic && image === undefined) {
+    image = defaults.runtime_image;
+  }
   return {
     id: node.id,
     label: nodeLabel(node, filename),
     op,
-    kind: GENERIC_OPS[op] ?? 'custom',
+    kind,
     filename,
     supernodes,
     runtimeImage: typeof image === 'string' && image ? image : null,
+    envVars: generic
+      ? mergeEnvVars(defaults.env_vars, parameters.env_vars)
+      : mergeEnvVars([], parameters.env_vars),
     parameters
   };
 }

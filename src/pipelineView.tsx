@@ -8,7 +8,7 @@ import { ABCWidgetFactory, DocumentRegistry, DocumentWidget } from '@jupyterlab/
 import { ToolbarButton, runIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ApiError, INodeRecord, IRunRecord, isFinal, PipelineApi } from './api';
+import { ApiError, IIssue, INodeRecord, IRunRecord, isFinal, PipelineApi } from './api';
 import { PipelineEvents } from './events';
 import { formatDuration, durationOf, shortId, statusText } from './format';
 import { GraphArea, INodeState } from './graphview';
@@ -59,7 +59,14 @@ export class PipelineView extends ReactWidget {
     context.model.contentChanged.connect(this._parse, this);
     services.events.runStarted.connect((_, event) => {
       if (sameSource(event.path, this.context.path)) {
+        // The run was accepted: the issues of an earlier refusal no longer hold.
+        this.setIssues([]);
         void this.followRun(event.runId);
+      }
+    }, this);
+    services.events.runRefused.connect((_, event) => {
+      if (sameSource(event.path, this.context.path)) {
+        this.setIssues(event.issues);
       }
     }, this);
     void context.ready.then(() => {
@@ -84,6 +91,24 @@ export class PipelineView extends ReactWidget {
   /** The run being shown (followed live while not final). */
   get run(): IRunRecord | null {
     return this._run;
+  }
+
+  /** The issues of the last refused run, by node id (empty once a run is accepted). */
+  get issues(): ReadonlyMap<string, IIssue[]> {
+    return this._issues;
+  }
+
+  /** Mark the nodes named by these issues in the graph (an empty list clears the marks). */
+  setIssues(issues: IIssue[]): void {
+    const byNode = new Map<string, IIssue[]>();
+    for (const issue of issues) {
+      const nodeId = issue.data?.nodeID;
+      if (nodeId) {
+        byNode.set(nodeId, [...(byNode.get(nodeId) ?? []), issue]);
+      }
+    }
+    this._issues = byNode;
+    this.update();
   }
 
   /** Select a node, scroll it into view and focus it. */
@@ -189,6 +214,7 @@ export class PipelineView extends ReactWidget {
               this.update();
             }}
             states={states}
+            issues={this._issues}
             selected={this._selected}
             onSelect={nodeId => this.selectNode(nodeId, false)}
             onOpen={nodeId => this._openNodeFile(nodeId)}
@@ -293,6 +319,18 @@ export class PipelineView extends ReactWidget {
                       {states[node.id].status}
                     </span>{' '}
                     {record && formatDuration(durationOf(record))}
+                  </dd>
+                </>
+              )}
+              {(this._issues.get(node.id) ?? []).length > 0 && (
+                <>
+                  <dt>Issues</dt>
+                  <dd className="elyra-proc-error-text" data-testid="elyra-proc-details-issues">
+                    <ul className="elyra-proc-details-issues">
+                      {this._issues.get(node.id)!.map((issue, index) => (
+                        <li key={index}>{issue.message}</li>
+                      ))}
+                    </ul>
                   </dd>
                 </>
               )}
@@ -406,6 +444,7 @@ export class PipelineView extends ReactWidget {
   private _run: IRunRecord | null = null;
   private _runError: string | null = null;
   private _pollToken = 0;
+  private _issues: ReadonlyMap<string, IIssue[]> = new Map();
 }
 
 function listParameter(node: IGraphNode, key: string, title: string): JSX.Element | null {
@@ -422,13 +461,7 @@ function listParameter(node: IGraphNode, key: string, title: string): JSX.Elemen
 }
 
 function envVars(node: IGraphNode): JSX.Element | null {
-  const value = node.parameters.env_vars;
-  if (!Array.isArray(value) || value.length === 0) {
-    return null;
-  }
-  const names = value
-    .map(entry => (entry && typeof entry === 'object' ? String(entry.env_var ?? '') : String(entry)))
-    .filter(Boolean);
+  const names = node.envVars.map(entry => entry.name);
   return names.length ? (
     <>
       <dt>Environment</dt>

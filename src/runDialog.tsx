@@ -74,6 +74,10 @@ export async function loadTargets(api: PipelineApi): Promise<ITargetOption[]> {
 interface IRunValues {
   targetKey: string;
   name: string;
+  /** The Kubeflow Pipelines experiment (runtime configurations only). */
+  experiment: string;
+  /** Whether the user changed the experiment; until then it follows the pipeline name. */
+  experimentEdited: boolean;
   parameters: Record<string, string>;
 }
 
@@ -107,6 +111,8 @@ class RunForm extends ReactWidget {
     };
     const setParameter = (name: string, text: string): void =>
       set({ parameters: { ...this.values.parameters, [name]: text } });
+    const target = this.targets.find(option => option.key === this.values.targetKey);
+    const showExperiment = !!target && 'runtimeConfig' in target.target;
     return (
       <div className="elyra-proc-form">
         <p className="elyra-proc-muted">{this.fileLabel}</p>
@@ -137,9 +143,32 @@ class RunForm extends ReactWidget {
             aria-label="Pipeline name"
             required
             value={this.values.name}
-            onChange={event => set({ name: event.target.value })}
+            onChange={event =>
+              set(
+                this.values.experimentEdited
+                  ? { name: event.target.value }
+                  : { name: event.target.value, experiment: event.target.value }
+              )
+            }
           />
         </label>
+        {showExperiment && (
+          <label className="elyra-proc-field" htmlFor="elyra-proc-run-experiment">
+            <span className="elyra-proc-field-label">Experiment</span>
+            <input
+              id="elyra-proc-run-experiment"
+              data-testid="elyra-proc-run-experiment"
+              type="text"
+              aria-label="Experiment"
+              aria-describedby="elyra-proc-run-experiment-help"
+              value={this.values.experiment}
+              onChange={event => set({ experiment: event.target.value, experimentEdited: true })}
+            />
+            <span id="elyra-proc-run-experiment-help" className="elyra-proc-help">
+              The Kubeflow Pipelines experiment to run in (default: the pipeline name)
+            </span>
+          </label>
+        )}
         {this.parameters.length > 0 && (
           <fieldset className="elyra-proc-fieldset" data-testid="elyra-proc-run-parameters">
             <legend>Pipeline parameters</legend>
@@ -224,11 +253,19 @@ function preferredTarget(document: JsonObject, targets: ITargetOption[]): string
 async function askRunSettings(
   request: IRunRequest,
   targets: ITargetOption[]
-): Promise<{ option: ITargetOption; name: string; values: Record<string, unknown> } | null> {
+): Promise<{
+  option: ITargetOption;
+  name: string;
+  experiment?: string;
+  values: Record<string, unknown>;
+} | null> {
   const parameters = pipelineParameters(request.document);
+  const name = pipelineName(request.document, request.path);
   let values: IRunValues = {
     targetKey: preferredTarget(request.document, targets),
-    name: pipelineName(request.document, request.path),
+    name,
+    experiment: name,
+    experimentEdited: false,
     parameters: Object.fromEntries(parameters.map(p => [p.name, initialParameterText(p)]))
   };
   for (;;) {
@@ -261,8 +298,10 @@ async function askRunSettings(
           throw new Error(`Parameter '${parameter.name}' is required.`);
         }
       }
+      const experiment =
+        'runtimeConfig' in option.target ? values.experiment.trim() || values.name.trim() : undefined;
       lastTargetKey = option.key;
-      return { option, name: values.name.trim(), values: coerced };
+      return { option, name: values.name.trim(), experiment, values: coerced };
     } catch (error) {
       await showErrorMessage('Check the run settings', (error as Error).message);
     }
@@ -402,9 +441,10 @@ export async function runPipeline(
   });
   let answer: IScheduleAnswer;
   try {
-    answer = await services.api.schedule(document, settings.option.target);
+    answer = await services.api.schedule(document, settings.option.target, false, settings.experiment);
   } catch (error) {
     if (error instanceof ApiError && error.issues.length > 0) {
+      services.events.notifyRunRefused({ path: request.path, issues: error.issues });
       const issue = await showIssues('The pipeline cannot run', error.message, error.issues);
       if (issue && onIssue) {
         onIssue(issue);

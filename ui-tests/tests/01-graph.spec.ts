@@ -44,6 +44,9 @@ test('the example pipeline opens as a graph of its nodes', async ({ lab: page, s
   await expect(details.getByTestId('elyra-proc-details-open-file')).toHaveText('per_station.ipynb');
   await expect(details).toContainText('output/stations.json');
   await expect(details).toContainText('UNIT');
+  // The pipeline defaults apply: their image and env var (merged with the node's own).
+  await expect(details).toContainText('quay.io/jupyter/scipy-notebook:2024-05-27');
+  await expect(details).toContainText('SEED');
 
   await saveScreenshot(page, testInfo, '01-pipeline-graph');
 });

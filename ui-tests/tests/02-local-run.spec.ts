@@ -11,7 +11,10 @@ test('a local run of the example pipeline succeeds node by node in the Runs pane
   servers
 }, testInfo) => {
   const view = await openPipeline(page, servers.workspace.pipeline);
-  await runFromView(page, view, /^Local\b/);
+  await runFromView(page, view, /^Local\b/, async form => {
+    // The experiment is for runtime configurations (Kubeflow Pipelines) only.
+    await expect(form.getByTestId('elyra-proc-run-experiment')).toHaveCount(0);
+  });
 
   const started = dialog(page, 'Pipeline run started');
   await expect(started).toBeVisible();

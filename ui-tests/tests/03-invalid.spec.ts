@@ -27,6 +27,9 @@ test('an invalid pipeline is refused with an issue that selects the faulty node'
   await expect(button.locator('.elyra-proc-issue-property')).toHaveText('filename');
   await expect(button.locator('.elyra-proc-issue-message')).toContainText(missing);
   await saveScreenshot(page, testInfo, '03-invalid-pipeline-issue');
+  // The faulty node is marked in the graph, and only that one.
+  await expect(view.getByTestId(`elyra-proc-node-${nodeId}`)).toHaveAttribute('data-issue-count', '1');
+  await expect(view.locator('[data-issue-count]')).toHaveCount(1);
 
   // Choosing the issue closes the dialog and selects (and focuses) that node in the graph.
   await button.click();
@@ -37,6 +40,10 @@ test('an invalid pipeline is refused with an issue that selects the faulty node'
   await expect(view.locator('[data-selected="true"]')).toHaveCount(1);
   await expect(view.getByTestId('elyra-proc-details-title')).toHaveText('Per station');
   await expect(view.getByTestId('elyra-proc-details-open-file')).toHaveText(missing);
+  // The mark stays after the dialog closed.
+  await expect(node).toHaveAttribute('data-issue-count', '1');
+  await expect(node).toHaveClass(/elyra-proc-node-has-issues/);
+  await expect(view.getByTestId('elyra-proc-details-issues')).toContainText(missing);
   // Nothing ran.
   await expect(view.getByTestId('elyra-proc-view-run-status')).toHaveAttribute('data-status', 'none');
 

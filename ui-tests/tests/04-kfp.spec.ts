@@ -46,7 +46,14 @@ test('a new KFP configuration takes a submission to the KFP test server', async 
 
   // Submit the example pipeline to it.
   const view = await openPipeline(page, servers.workspace.pipeline);
-  await runFromView(page, view, `${DISPLAY_NAME} (Kubeflow Pipelines)`);
+  // A runtime configuration offers the experiment, by default the pipeline's name; run in another one.
+  const EXPERIMENT = `ui-tests-experiment-${Date.now().toString(36)}`;
+  await runFromView(page, view, `${DISPLAY_NAME} (Kubeflow Pipelines)`, async form => {
+    const experimentField = form.getByLabel('Experiment');
+    await expect(experimentField).toHaveAttribute('data-testid', 'elyra-proc-run-experiment');
+    await expect(experimentField).toHaveValue('hello_pipeline');
+    await experimentField.fill(EXPERIMENT);
+  });
   const submitted = dialog(page, 'Pipeline submitted');
   await expect(submitted).toBeVisible({ timeout: 120_000 });
   await expect(submitted.getByTestId('elyra-proc-result-status')).toContainText('submitted');
@@ -57,13 +64,13 @@ test('a new KFP configuration takes a submission to the KFP test server', async 
   const experimentId = (await submitted.getByTestId('elyra-proc-result-experiment-id').textContent())!.trim();
   const kfpRunId = (await submitted.getByTestId('elyra-proc-result-kfp-run-id').textContent())!.trim();
   expect(href.endsWith(`/#/runs/details/${kfpRunId}`)).toBe(true);
-  await expect(submitted.getByTestId('elyra-proc-result-experiment-name')).toHaveText('hello_pipeline');
+  await expect(submitted.getByTestId('elyra-proc-result-experiment-name')).toHaveText(EXPERIMENT);
 
   // They are the KFP test server's: the run exists there, in that experiment.
   const headers = { Authorization: `Bearer ${kfp.token}` };
   const experiment = await page.request.get(`${kfp.endpoint}/apis/v2beta1/experiments/${experimentId}`, { headers });
   expect(experiment.status()).toBe(200);
-  expect((await experiment.json()).display_name).toBe('hello_pipeline');
+  expect((await experiment.json()).display_name).toBe(EXPERIMENT);
   const kfpRun = await page.request.get(`${kfp.endpoint}/apis/v2beta1/runs/${kfpRunId}`, { headers });
   expect(kfpRun.status()).toBe(200);
   expect((await kfpRun.json()).experiment_id).toBe(experimentId);

@@ -115,7 +115,12 @@ export function dialog(page: Page, title: string | RegExp): Locator {
 }
 
 /** Click Run in the pipeline view's toolbar, choose the runtime (an option's label) and start the run. */
-export async function runFromView(page: Page, view: Locator, runtimeLabel?: string | RegExp): Promise<void> {
+export async function runFromView(
+  page: Page,
+  view: Locator,
+  runtimeLabel?: string | RegExp,
+  fill?: (form: Locator) => Promise<void>
+): Promise<void> {
   await view.getByTestId('elyra-proc-run-button').click();
   const form = page.getByTestId('elyra-proc-run-dialog');
   await expect(form).toBeVisible();
@@ -127,6 +132,9 @@ export async function runFromView(page: Page, view: Locator, runtimeLabel?: stri
     );
     expect(label, `runtime options: ${options.join(', ')}`).toBeDefined();
     await select.selectOption({ label: label! });
+  }
+  if (fill) {
+    await fill(form);
   }
   await page.getByRole('button', { name: 'Run pipeline' }).click();
 }
