@@ -141,15 +141,6 @@ class Servers:
         return used
 
 
-def _stop(process: subprocess.Popen[Any]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def servers(workdir: Path) -> Iterator[Servers]:
     """The KFP API test server (runs held back) and an authenticating moto_server, each in its own process.
@@ -161,7 +152,7 @@ def servers(workdir: Path) -> Iterator[Servers]:
     """
     sys.path.insert(0, str(TESTS))
     import kfp
-    from s3_server import S3Server, _enable_authentication, _wait_until_up, free_port
+    from s3_server import S3Server, _enable_authentication, _wait_until_up, free_port, stop_process
 
     kfp.Client._LOCAL_KFP_CONTEXT = str(workdir / "kfp-context.json")
     for name in ("KF_PIPELINES_ENDPOINT", "KF_PIPELINES_DEFAULT_EXPERIMENT_NAME",
@@ -188,8 +179,8 @@ def servers(workdir: Path) -> Iterator[Servers]:
         found.kfp_run_states = json.loads(kfp_server.stdout.readline() or "[]")
         kfp_server.wait(timeout=30)
     finally:
-        _stop(kfp_server)
-        _stop(moto)
+        stop_process(kfp_server)
+        stop_process(moto)
 
 
 # --- measuring ------------------------------------------------------------------------------------------------

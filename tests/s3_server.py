@@ -148,9 +148,14 @@ def running_s3_server() -> Iterator[S3Server]:
             access_key, secret_key = _enable_authentication(endpoint)
             yield S3Server(endpoint, access_key, secret_key)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[Any], grace: float = 10) -> None:
+    """Ask a helper server to stop, and kill it if it has not within `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

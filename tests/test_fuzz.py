@@ -35,6 +35,7 @@ import schemathesis
 from conftest import EXAMPLE, node, pipeline_document
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from s3_server import stop_process
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -120,12 +121,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, closed_port: int) -> Iterat
         dead = f"http://127.0.0.1:{closed_port}"
         yield seed(Server(url, log, dead), root)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace=20)
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
