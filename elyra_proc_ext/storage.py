@@ -238,25 +238,19 @@ def _expand(root: Path, node_dir: Path, dependency: str, recursive: bool,
     if posixpath.isabs(normalized) or normalized == ".." or normalized.startswith("../"):
         raise StorageError(f"dependency {dependency!r} of {node_file} is outside the node file's directory: "
                            "dependencies must be in that directory or below it")
-    found = False
     if glob.has_magic(normalized):
         patterns = {normalized}
         if recursive and "**" not in normalized:
             head, tail = posixpath.split(normalized)
             patterns.add(posixpath.join(head, "**", tail))
-        for match in sorted({m for p in patterns for m in glob.glob(p, root_dir=node_dir, recursive=recursive)}):
-            path = node_dir / match
-            if path.is_dir():
-                if recursive:
-                    for item in _walk(root, node_dir, path, True, dependency):
-                        found = True
-                        yield item
-            elif path.is_file():
-                found = True
-                yield _member(root, node_dir, path, dependency)
+        matches = sorted({m for p in patterns for m in glob.glob(p, root_dir=node_dir, recursive=recursive)})
+        # A directory a pattern matches is taken whole only with include_subdirectories.
+        candidates = [(node_dir / match, recursive) for match in matches]
     else:
-        path = node_dir / normalized
-        if path.is_dir():
+        candidates = [(node_dir / normalized, True)]
+    found = False
+    for path, take_directory in candidates:
+        if path.is_dir() and take_directory:
             for item in _walk(root, node_dir, path, recursive, dependency):
                 found = True
                 yield item
