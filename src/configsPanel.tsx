@@ -8,6 +8,7 @@ import * as React from 'react';
 
 import { ApiError, IRuntime, IRuntimeConfig, PipelineApi } from './api';
 import { ConfigEditor } from './configForm';
+import { IconButton } from './controls';
 import { PipelineEvents } from './events';
 
 export interface IConfigsPanelServices {
@@ -202,26 +203,21 @@ export class ConfigsPanel extends ReactWidget {
     return (
       <div className="elyra-proc-panel">
         <div className="elyra-proc-panel-toolbar">
-          <button
-            type="button"
-            className="elyra-proc-icon-button"
-            data-testid="elyra-proc-config-new"
-            aria-label="New runtime configuration"
-            title="New runtime configuration"
+          <IconButton
+            testId="elyra-proc-config-new"
+            label="New runtime configuration"
             onClick={() => void this.create()}
           >
             <addIcon.react tag="span" elementSize="normal" />
-          </button>
-          <button
-            type="button"
-            className="elyra-proc-icon-button"
-            data-testid="elyra-proc-configs-refresh"
-            aria-label="Refresh the runtime configurations"
+          </IconButton>
+          <IconButton
+            testId="elyra-proc-configs-refresh"
+            label="Refresh the runtime configurations"
             title="Refresh"
             onClick={() => void this.refresh()}
           >
             <refreshIcon.react tag="span" elementSize="normal" />
-          </button>
+          </IconButton>
         </div>
         {this._error && (
           <p className="elyra-proc-error-text" role="alert" data-testid="elyra-proc-configs-error">

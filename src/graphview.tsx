@@ -6,6 +6,7 @@ import { PathExt } from '@jupyterlab/coreutils';
 import * as React from 'react';
 
 import { IIssue } from './api';
+import { IconButton } from './controls';
 import { edgePath, IGraphLayout } from './layout';
 import { IGraphNode, IPipelineGraph, KIND_LABELS } from './pipeline';
 
@@ -230,16 +231,9 @@ export function GraphArea(props: IGraphAreaProps): JSX.Element {
   return (
     <div className="elyra-proc-graph-area">
       <div className="elyra-proc-zoom" role="group" aria-label="Zoom">
-        <button
-          type="button"
-          className="elyra-proc-icon-button"
-          data-testid="elyra-proc-zoom-out"
-          aria-label="Zoom out"
-          title="Zoom out"
-          onClick={() => setZoom(scale / ZOOM_STEP)}
-        >
+        <IconButton testId="elyra-proc-zoom-out" label="Zoom out" onClick={() => setZoom(scale / ZOOM_STEP)}>
           −
-        </button>
+        </IconButton>
         <button
           type="button"
           className="elyra-proc-zoom-level"
@@ -251,16 +245,9 @@ export function GraphArea(props: IGraphAreaProps): JSX.Element {
         >
           {Math.round(scale * 100)}%
         </button>
-        <button
-          type="button"
-          className="elyra-proc-icon-button"
-          data-testid="elyra-proc-zoom-in"
-          aria-label="Zoom in"
-          title="Zoom in"
-          onClick={() => setZoom(scale * ZOOM_STEP)}
-        >
+        <IconButton testId="elyra-proc-zoom-in" label="Zoom in" onClick={() => setZoom(scale * ZOOM_STEP)}>
           +
-        </button>
+        </IconButton>
       </div>
       <div className="elyra-proc-graph-scroll" ref={areaRef}>
         <GraphView {...rest} layout={layout} scale={scale} />

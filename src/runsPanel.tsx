@@ -8,6 +8,7 @@ import { caretDownIcon, caretRightIcon, refreshIcon } from '@jupyterlab/ui-compo
 import * as React from 'react';
 
 import { INodeRecord, IRunRecord, isFinal, PipelineApi } from './api';
+import { IconButton } from './controls';
 import { PipelineEvents } from './events';
 import { durationOf, formatDuration, formatTime, resultString, runtimeOf, shortId, statusText } from './format';
 
@@ -155,16 +156,14 @@ export class RunsPanel extends ReactWidget {
     return (
       <div className="elyra-proc-panel">
         <div className="elyra-proc-panel-toolbar">
-          <button
-            type="button"
-            className="elyra-proc-icon-button"
-            data-testid="elyra-proc-runs-refresh"
-            aria-label="Refresh the list of runs"
+          <IconButton
+            testId="elyra-proc-runs-refresh"
+            label="Refresh the list of runs"
             title="Refresh"
             onClick={() => void this.refresh()}
           >
             <refreshIcon.react tag="span" elementSize="normal" />
-          </button>
+          </IconButton>
           <span className="elyra-proc-muted elyra-proc-panel-status" role="status">
             {this._error
               ? ''

@@ -1,0 +1,28 @@
+// Small controls shared by the panels and the graph view.
+
+import * as React from 'react';
+
+export interface IIconButtonProps {
+  testId: string;
+  label: string;
+  /** Tooltip; the accessible label when not given. */
+  title?: string;
+  onClick: () => void;
+  children: React.ReactNode;
+}
+
+/** A compact toolbar button with an accessible name and a test hook. */
+export function IconButton(props: IIconButtonProps): JSX.Element {
+  return (
+    <button
+      type="button"
+      className="elyra-proc-icon-button"
+      data-testid={props.testId}
+      aria-label={props.label}
+      title={props.title ?? props.label}
+      onClick={props.onClick}
+    >
+      {props.children}
+    </button>
+  );
+}
