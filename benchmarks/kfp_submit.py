@@ -2,16 +2,17 @@
 
 A submission is the whole round trip a user waits for after pressing "Run": each node's file archived and uploaded
 to object storage, the pipeline compiled, uploaded as a new pipeline version, the experiment looked up and the run
-created. It runs in a worker thread so the Jupyter server keeps answering; a coroutine sleeping 10 ms in a loop
-meanwhile shows how long the event loop was held up anyway (the GIL is shared with that thread).
+created. It runs in one of the processor's worker processes so the Jupyter server keeps answering; a coroutine
+sleeping 10 ms in a loop meanwhile shows how long the event loop was held up anyway (by the progress messages and
+record saves that stay in this process).
 
 Nothing leaves this machine: Kubeflow Pipelines is the project's API test server (`tests/kfp_server`, a stand-in
 speaking KFP's REST API; the real kfp SDK client talks to it), object storage a moto_server checking credentials
 and request signatures like S3. Both run in their own processes on 127.0.0.1, so their work does not compete for
 this process's GIL. Runs are created but NOT executed: the test server's `start_delay` keeps them pending until it
 stops, so only the submission is measured. Full garbage collections are timed too, as they explain the longest
-stalls. The first submission (imports, new pipeline and experiment) is reported apart from the `--repeat` warm
-ones. This is a measurement, not a test.
+stalls. The first submission (worker start and imports, new pipeline and experiment) is reported apart from the
+`--repeat` warm ones. This is a measurement, not a test.
 
     python benchmarks/kfp_submit.py [--nodes 100] [--repeat 3] [--keep]
 """
@@ -49,13 +50,13 @@ CONFIG_NAME = "bench-kfp"
 # Progress messages of KfpProcessor, by prefix, and the step each one starts; the last one ends the submission.
 STEPS = [("Connecting to Kubeflow Pipelines", "connect, check namespace"),
          ("Checking object storage bucket", "check bucket"),
-         ("Uploading dependencies of", "archives: build + upload ({nodes})"),
+         ("Uploading the dependencies of", "archives: build + upload ({nodes})"),
          ("Compiling the pipeline", "compile + write YAML"),
          ("Uploading the pipeline", "upload pipeline version"),
          ("Creating or reusing experiment", "experiment"),
          ("Starting the run", "create run"),
          ("Submitted to Kubeflow Pipelines", None)]
-MANAGER_STEP = "manager: record, task, thread start"
+MANAGER_STEP = "manager: record, task, hand-over to a worker"
 
 
 # --- the workspace --------------------------------------------------------------------------------------------

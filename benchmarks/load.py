@@ -1,9 +1,12 @@
-"""Load on a live server: concurrent validations of a 200-node pipeline and concurrent KFP submissions, while a
-probe measures `GET /api/status` latency (its worst latency is the longest event-loop stall).
+"""Load on a live server: concurrent validations of a 200-node pipeline and concurrent KFP submissions, apart and
+then both at once, while a probe measures `GET /api/status` latency (its worst latency is the longest event-loop
+stall).
 
-Not a test: it prints throughput, p50/p99 latency, errors and the probe's figures. Everything runs on 127.0.0.1:
-a real `jupyter server` process with the extension, the KFP API test server (tests/kfp_server, a stand-in for
-Kubeflow Pipelines; it does not execute the submitted runs here) and moto_server for object storage.
+Not a test: it prints throughput, p50/p99 latency and errors per load (a submission counts as an error unless
+its run reached `submitted`), the probe's figures per load, and whether every submission has one run record.
+Everything runs on 127.0.0.1: a real `jupyter server` process with the extension, the KFP API test server
+(tests/kfp_server, a stand-in for Kubeflow Pipelines; it does not execute the submitted runs here) and
+moto_server for object storage.
 
     python benchmarks/load.py
     python benchmarks/load.py --validations 100 --submissions 40
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -53,21 +57,21 @@ def wide_pipeline(root: Path, size: int) -> dict[str, Any]:
     return pipeline_document(f"wide-{size}", nodes)
 
 
-def timed_calls(calls: list[Callable[[], int]], workers: int) -> tuple[list[float], list[int], float]:
-    """Run the calls from `workers` threads at once; latencies, status codes and wall time."""
+def timed_calls(calls: list[Callable[[], bool]]) -> tuple[list[float], list[bool], float]:
+    """Run all the calls at once, each from its own thread; latencies, successes and wall time."""
     latencies: list[float] = []
-    codes: list[int] = []
+    successes: list[bool] = []
 
-    def one(call: Callable[[], int]) -> None:
+    def one(call: Callable[[], bool]) -> None:
         start = time.perf_counter()
-        code = call()
+        succeeded = call()
         latencies.append(time.perf_counter() - start)
-        codes.append(code)
+        successes.append(succeeded)
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         list(pool.map(one, calls))
-    return latencies, codes, time.perf_counter() - start
+    return latencies, successes, time.perf_counter() - start
 
 
 class Probe:
@@ -96,10 +100,9 @@ class Probe:
         self._thread.join()
 
 
-def report(name: str, latencies: list[float], codes: list[int], wall: float) -> str:
-    errors = sum(code >= 400 for code in codes)
-    return (f"| {name} | {len(codes)} | {len(codes) / wall:.1f}/s | {percentile(latencies, 0.5) * 1000:.0f} | "
-            f"{percentile(latencies, 0.99) * 1000:.0f} | {errors} |")
+def report(name: str, latencies: list[float], successes: list[bool], wall: float) -> str:
+    return (f"| {name} | {len(successes)} | {len(successes) / wall:.1f}/s | {percentile(latencies, 0.5) * 1000:.0f} | "
+            f"{percentile(latencies, 0.99) * 1000:.0f} | {successes.count(False)} |")
 
 
 def main() -> None:
@@ -126,30 +129,43 @@ def main() -> None:
             "api_endpoint": kfp.endpoint, "cos_endpoint": s3.endpoint, "cos_bucket": s3.make_bucket("load"),
             "cos_username": s3.access_key, "cos_password": s3.secret_key}})
 
-        def post(path: str, body: Any, **params: str) -> int:
-            return requests.post(f"{server.url}/pipeline/{path}", data=json.dumps(body), params=params,
-                                 headers=server.headers, timeout=300).status_code
+        def validate() -> bool:
+            return requests.post(f"{server.url}/pipeline/validate", data=json.dumps(document),
+                                 headers=server.headers, timeout=300).ok
 
-        with Probe(server) as probe:
-            latencies, codes, wall = timed_calls([lambda: post("validate", document)] * args.validations,
-                                                 args.validations)
-            rows.append(report(f"validate, {args.nodes} nodes", latencies, codes, wall))
-            tiny = pipeline_document("tiny", [node("t", "tiny.py")])
-            latencies, codes, wall = timed_calls(
-                [lambda: post("schedule", tiny, runtime_config="load", wait="true")] * args.submissions,
-                args.submissions)
-            rows.append(report("KFP submission (wait for submitted)", latencies, codes, wall))
-        stall = max(probe.latencies)
+        def submit() -> bool:
+            """Succeeds when the run was created on KFP (`submitted`), not merely answered."""
+            answer = requests.post(f"{server.url}/pipeline/schedule", data=json.dumps(tiny), headers=server.headers,
+                                   params={"runtime_config": "load", "wait": "true"}, timeout=300)
+            return answer.ok and answer.json()["status"] == "submitted"
+
+        tiny = pipeline_document("tiny", [node("t", "tiny.py")])
+        validations, submissions = [validate] * args.validations, [submit] * args.submissions
+        phases = {f"{args.validations} validations, {args.nodes} nodes": validations,
+                  f"{args.submissions} KFP submissions (until `submitted`)": submissions,
+                  "both at once": [call for pair in itertools.zip_longest(validations, submissions)
+                                   for call in pair if call]}
+        probes = []
+        for name, calls in phases.items():
+            with Probe(server) as probe:
+                latencies, successes, wall = timed_calls(calls)
+            rows.append(report(name, latencies, successes, wall))
+            probes.append((name, probe.latencies))
         print(f"CPUs: {os.cpu_count()}, Python {sys.version.split()[0]}", file=sys.stderr)
         print("| Load | Requests | Throughput | p50 (ms) | p99 (ms) | Errors |")
         print("|---|---:|---:|---:|---:|---:|")
         print("\n".join(rows))
-        p50, p99 = statistics.median(probe.latencies) * 1000, percentile(probe.latencies, 0.99) * 1000
-        print(f"\nProbe GET /api/status during the load: {len(probe.latencies)} requests, p50 {p50:.1f} ms, "
-              f"p99 {p99:.1f} ms, longest (event-loop stall) {stall * 1000:.0f} ms.")
+        print("\nProbe GET /api/status during each load (its longest answer is the longest event-loop stall):")
+        for name, samples in [*probes, ("all", [sample for _, phase in probes for sample in phase])]:
+            print(f"- {name}: {len(samples)} requests, p50 {statistics.median(samples) * 1000:.1f} ms, "
+                  f"p99 {percentile(samples, 0.99) * 1000:.1f} ms, longest {max(samples) * 1000:.0f} ms")
         runs = server.call("GET", "runs", limit="1000")["runs"]
         statuses = sorted({run["status"] for run in runs})
-        print(f"Run records: {len(runs)} (statuses: {', '.join(statuses)})")
+        print(f"\nRun records: {len(runs)} of {2 * args.submissions} submissions, {len({r['id'] for r in runs})} "
+              f"distinct (statuses: {', '.join(statuses)})")
+        for run in runs:
+            if run["status"] != "submitted":
+                print(f"- run {run['id']} {run['status']}: {run.get('error')}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import Issue, Pipeline
-from .parsing import parse
+from .parsing import decode, parse
 from .processors.base import PipelineProcessor
 from .processors.registry import ProcessorRegistry
 from .runtime_configs import RuntimeConfig, RuntimeConfigError, RuntimeConfigStore
@@ -32,12 +32,41 @@ class Submission:
     def accepted(self) -> bool:
         return self.pipeline is not None and self.processor is not None and not any(i.fatal for i in self.issues)
 
+    @property
+    def unreadable(self) -> bool:
+        """The posted text was not JSON at all: a malformed request rather than an invalid pipeline."""
+        return self.pipeline is None and any(issue.type == "malformedJSON" for issue in self.issues)
+
+
+def posted_source(document: Any) -> str | None:
+    """Where the editor saved a posted pipeline (the primary pipeline's app_data.source), if it says."""
+    if not isinstance(document, dict) or not isinstance(document.get("pipelines"), list):
+        return None
+    for pipeline in document["pipelines"]:
+        if isinstance(pipeline, dict) and pipeline.get("id") == document.get("primary_pipeline"):
+            app_data = pipeline.get("app_data")
+            source = app_data.get("source") if isinstance(app_data, dict) else None
+            return source if isinstance(source, str) else None
+    return None
+
 
 class PipelineChecker:
     def __init__(self, registry: ProcessorRegistry, configs: RuntimeConfigStore, root_dir: Path) -> None:
         self.registry = registry
         self.configs = configs
         self.root_dir = root_dir
+
+    def check_posted(self, posted: Any, *, relative_to_pipeline: bool = False, **options: Any) -> Submission:
+        """A pipeline as clients post it: JSON bytes (decoded here, off the server's event loop) or a decoded
+        document, found at the `source` its editor recorded; paths are relative to the root unless
+        `relative_to_pipeline`."""
+        document = posted
+        if isinstance(posted, bytes):
+            document, issues = decode(posted)
+            if issues:
+                return Submission(None, issues)
+        return self.check(document, source=posted_source(document), base_dir=None if relative_to_pipeline else "",
+                          **options)
 
     def check(self, document: Any, *, source: str | None = None, base_dir: str | None = None,
               runtime: str | None = None, runtime_config: str | None = None,

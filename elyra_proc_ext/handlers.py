@@ -92,19 +92,17 @@ class PipelineHandler(APIHandler):
 
     async def submission(self) -> Submission | None:
         """Parse and check the posted pipeline; on a malformed body answer 400 and return None."""
-        document, issues = decode(self.request.body)
-        if issues:
-            self.fail(400, issues[0].message, [i.to_json() for i in issues])
+        submission = await self.check(self.request.body)
+        if submission.unreadable:
+            self.fail(400, submission.issues[0].message, [i.to_json() for i in submission.issues])
             return None
-        return await self.check(document)
+        return submission
 
-    async def check(self, document: Any) -> Submission:
-        app_data = _primary_app_data(document)
-        source = app_data.get("source") if isinstance(app_data.get("source"), str) else None
-        relative_to_pipeline = self.choice("paths", "root") == "pipeline"
+    async def check(self, posted: Any) -> Submission:
+        """Check a posted pipeline (JSON bytes or a decoded document) with the request's query options."""
         experiment = self.get_query_argument("experiment", None)
         return await self.manager.prepare(
-            document, source=source, base_dir=None if relative_to_pipeline else "",
+            posted, relative_to_pipeline=self.choice("paths", "root") == "pipeline",
             runtime=self.get_query_argument("runtime", None),
             runtime_config=self.get_query_argument("runtime_config", None),
             options={"experiment": experiment} if experiment else None)
@@ -127,17 +125,6 @@ def expected_error_status(error: BaseException | None) -> int | None:
     if name in ("KfpError", "KfpAuthError", "StorageError"):
         return int(getattr(error, "status", 502))
     return None
-
-
-def _primary_app_data(document: Any) -> dict[str, Any]:
-    """The primary pipeline's app_data when the document has one, for where the editor puts `source`."""
-    if not isinstance(document, dict) or not isinstance(document.get("pipelines"), list):
-        return {}
-    for pipeline in document["pipelines"]:
-        if isinstance(pipeline, dict) and pipeline.get("id") == document.get("primary_pipeline"):
-            app_data = pipeline.get("app_data")
-            return app_data if isinstance(app_data, dict) else {}
-    return {}
 
 
 class ScheduleHandler(PipelineHandler):

@@ -1,5 +1,6 @@
 """The async processor manager: checks a pipeline against the runtime it will run on, starts runs in the
-background, keeps their records, and cancels them. Blocking work (parsing, file checks, SQLite) runs in threads.
+background, keeps their records, and cancels them. Parsing and validating run in worker processes (`workers`),
+SQLite and file checks in threads.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ class ProcessorManager(LoggingConfigurable):
         """Parse and validate here, blocking; the server uses `prepare`, which does it in worker processes."""
         return self.checker.check(document, **options)
 
-    async def prepare(self, document: Any, **options: Any) -> Submission:
-        return await self.workers.check(self.checker, document, options)
+    async def prepare(self, posted: Any, **options: Any) -> Submission:
+        """`PipelineChecker.check_posted` in worker processes: the server's event loop never parses a pipeline."""
+        return await self.workers.check(self.checker, posted, options)
 
     async def submit(self, submission: Submission) -> RunRecord:
         """Record the run and start it in the background; returns at once."""
@@ -216,6 +218,7 @@ class ProcessorManager(LoggingConfigurable):
         record = RunRecord.new(pipeline, processor.name, None, self.runs_dir)
         context = self._context(record, submission)
         context.on_node = lambda *args, **kwargs: None
+        context.on_details = lambda details: None
         context.on_progress = lambda message: self.log.info("Export of %s: %s", pipeline.name, message)
         await asyncio.to_thread(context.run_dir.mkdir, parents=True, exist_ok=True)
         return await processor.export(pipeline, context, path)
@@ -278,6 +281,7 @@ class ProcessorManager(LoggingConfigurable):
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.to_thread(self._database.shutdown, wait=True)
         self.workers.shutdown()
+        self.registry.close()
         self.store.close()
 
 

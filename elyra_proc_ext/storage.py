@@ -13,6 +13,7 @@ import glob
 import os
 import posixpath
 import tarfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,31 +54,37 @@ class ObjectStorage:
         self._secret_key = secret_key
         self._verify = verify
         self._clients: dict[int, Any] = {}
+        self._clients_lock = threading.Lock()  # one client per retry policy, shared by uploads in parallel
 
     def __repr__(self) -> str:
         return f"ObjectStorage({self.endpoint!r}, {self.bucket!r})"
 
     def _client(self, attempts: int = 3) -> Any:
         """A boto3 client; `check` uses a single attempt so that a dead endpoint fails within about `timeout`."""
-        if attempts not in self._clients:
-            try:
-                import boto3
-                from botocore.config import Config
-            except ImportError:
-                raise StorageError("object storage needs the Python package boto3: pip install boto3") from None
-            options: dict[str, Any] = {
-                "connect_timeout": self.timeout, "read_timeout": self.timeout, "signature_version": "s3v4",
-                "retries": {"total_max_attempts": attempts, "mode": "standard"}, "s3": {"addressing_style": "path"},
-            }
-            if "request_checksum_calculation" in Config.OPTION_DEFAULTS:
-                # Newer botocore adds CRC trailers by default, which older MinIO/Ceph releases reject.
-                options.update(request_checksum_calculation="when_required",
-                               response_checksum_validation="when_required")
-            self._clients[attempts] = boto3.session.Session().client(
-                "s3", endpoint_url=self.endpoint, region_name=self.region, verify=self._verify,
-                aws_access_key_id=self._access_key or None, aws_secret_access_key=self._secret_key or None,
-                config=Config(**options))
-        return self._clients[attempts]
+        with self._clients_lock:
+            if attempts not in self._clients:
+                self._clients[attempts] = self._new_client(attempts)
+            return self._clients[attempts]
+
+    def _new_client(self, attempts: int) -> Any:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError:
+            raise StorageError("object storage needs the Python package boto3: pip install boto3") from None
+        options: dict[str, Any] = {
+            "connect_timeout": self.timeout, "read_timeout": self.timeout, "signature_version": "s3v4",
+            "retries": {"total_max_attempts": attempts, "mode": "standard"}, "s3": {"addressing_style": "path"},
+            "max_pool_connections": 16,
+        }
+        if "request_checksum_calculation" in Config.OPTION_DEFAULTS:
+            # Newer botocore adds CRC trailers by default, which older MinIO/Ceph releases reject.
+            options.update(request_checksum_calculation="when_required",
+                           response_checksum_validation="when_required")
+        return boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint, region_name=self.region, verify=self._verify,
+            aws_access_key_id=self._access_key or None, aws_secret_access_key=self._secret_key or None,
+            config=Config(**options))
 
     def check(self) -> None:
         """Fail early, before anything is compiled or submitted: endpoint, bucket and credentials all work."""
@@ -87,16 +94,23 @@ class ObjectStorage:
             raise self._error(error, f"checking bucket {self.bucket}") from None
 
     def upload_file(self, path: Path, key: str) -> None:
-        """Stream a local file to `key` (multipart above 64 MiB), never holding it whole in memory."""
+        """Stream a local file to `key`, never holding it whole in memory: one request below 64 MiB (a transfer
+        manager with its own threads costs more than the upload of a typical archive), multipart above."""
         from boto3.s3.transfer import TransferConfig
 
-        if not Path(path).is_file():
+        path = Path(path)
+        if not path.is_file():
             raise StorageError(f"cannot upload {path}: no such file")
-        config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_THRESHOLD)
         try:
-            self._client().upload_file(str(path), self.bucket, key, Config=config)
+            if path.stat().st_size < MULTIPART_THRESHOLD:
+                with path.open("rb") as body:
+                    self._client().put_object(Bucket=self.bucket, Key=key, Body=body)
+            else:
+                config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
+                                        multipart_chunksize=MULTIPART_THRESHOLD)
+                self._client().upload_file(str(path), self.bucket, key, Config=config)
         except Exception as error:
-            raise self._error(error, f"uploading {Path(path).name} to {self.url(key)}", key) from None
+            raise self._error(error, f"uploading {path.name} to {self.url(key)}", key) from None
 
     def download_file(self, key: str, path: Path) -> None:
         """Stream `key` into a local file (written under a temporary name, so a failure leaves no partial file)."""

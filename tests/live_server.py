@@ -57,6 +57,23 @@ class Server:
         assert response.status_code < 500, response.text
         return response.json()
 
+    def descendants(self) -> list[int]:
+        """Processes started by the server (worker processes, their forkserver), from /proc."""
+        assert self.process is not None
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(stat.parent.name)] = int(fields[1])
+        found, frontier = [], [self.process.pid]
+        while frontier:
+            children = [pid for pid, parent in parents.items() if parent in frontier]
+            found += children
+            frontier = children
+        return found
+
     def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)  # the server only: node processes have sessions of their own
@@ -76,3 +93,11 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (an exited child its new parent has not reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

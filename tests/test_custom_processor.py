@@ -74,7 +74,8 @@ def test_registry_lists_echo_beside_local(echo_installed: Path, root: Path) -> N
 
 
 async def test_pipeline_runs_on_echo(manager: ProcessorManager, document: dict[str, Any]) -> None:
-    submission = await manager.prepare(document, source=SOURCE, runtime="echo")
+    document["pipelines"][0]["app_data"]["source"] = SOURCE  # where the editor saved it; node paths are relative to it
+    submission = await manager.prepare(document, relative_to_pipeline=True, runtime="echo")
     assert submission.accepted, [issue.to_json() for issue in submission.issues]
     assert submission.processor is not None and submission.processor.name == "echo"
 

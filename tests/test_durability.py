@@ -1,5 +1,6 @@
-"""Run records survive a server killed with SIGKILL (during a local run and during a KFP submission), and none is
-lost or duplicated under 50 concurrent submissions. The server is a real `jupyter server` process."""
+"""Run records survive a server killed with SIGKILL (during a local run and during a KFP submission), no worker
+process outlives it, and no record is lost or duplicated under 50 concurrent submissions. The server is a real
+`jupyter server` process."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import node, pipeline_document
 from kfp_server import KfpTestServer
-from live_server import Server, wait_for
+from live_server import Server, running, wait_for
 from s3_server import S3Server
 
 
@@ -60,7 +61,10 @@ def test_killed_during_a_kfp_submission(server: Server, kfp_server: KfpTestServe
     wait_for(lambda: server.call("GET", f"runs/{run_id}")["progress"] == "Uploading the pipeline to Kubeflow Pipelines",
              60, "pipeline upload")
     time.sleep(0.5)
+    workers = server.descendants()
+    assert len(workers) >= 3  # the forkserver, the check workers and the submitting worker
     server.kill()
+    wait_for(lambda: not any(running(pid) for pid in workers), 30, "the server's worker processes to exit")
     server.start()
     run = server.call("GET", f"runs/{run_id}")
     assert run["status"] == "interrupted"

@@ -71,7 +71,7 @@ def test_submit_wait_follows_the_run(configured: str, env: dict[str, str], root:
                  "--param", "ROWS=15")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    for step in ("Checking object storage bucket", "Uploading dependencies of 'Report' (4 of 4)",
+    for step in ("Checking object storage bucket", "Uploading the dependencies of 4 nodes",
                  "Compiling the pipeline", "Creating or reusing experiment 'cli'", "Submitted to Kubeflow Pipelines"):
         assert step in out, step
     assert "✔ Report: succeeded" in out and "succeeded" in out.splitlines()[-10:][0] + out

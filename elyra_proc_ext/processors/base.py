@@ -86,7 +86,8 @@ class PipelineProcessor(LoggingConfigurable):
     """Base class of every runtime. Configure subclasses with traitlets (`c.MyProcessor.option = ...`).
 
     Subclasses set `name` (equal to their entry point name), `display_name`, `runtime_type` and implement `run`.
-    `run` is a coroutine on the server's event loop: do blocking work in threads or subprocesses.
+    `run` is a coroutine on the server's event loop: do blocking I/O in threads and CPU work in Python in worker
+    processes (`elyra_proc_ext.processes.WorkerPool`), so the server keeps answering.
     Cancellation arrives as `asyncio.CancelledError` inside `run`; clean up and let it propagate.
     When `run` returns, nodes never reported are marked skipped and nodes still running take the run's status.
     Processors are loaded once, when the server (or CLI) first needs them: install a new one, then restart.
@@ -127,6 +128,9 @@ class PipelineProcessor(LoggingConfigurable):
     async def test_connection(self, runtime_config: dict[str, Any]) -> str:
         """Reach the runtime with this configuration; a sentence saying what was checked, or an error."""
         raise NotImplementedError(f"the {self.name} runtime has no connection to test")
+
+    def close(self) -> None:
+        """Release what the processor holds (worker processes, connections); called when the server or CLI stops."""
 
     def runtime_config_schema(self) -> dict[str, Any] | None:
         """JSON schema of this runtime's configurations; None when it takes none."""

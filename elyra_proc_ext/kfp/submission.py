@@ -1,0 +1,214 @@
+"""One Kubeflow Pipelines submission or export, step by step, as it runs in a worker process (see `processes`).
+
+Submission is a sequence of small steps (connect, check storage, upload archives, compile, upload the pipeline,
+experiment, run), each reported as progress and each failing with its own message. When a step fails after
+others succeeded, the error names what was already created, so nothing is orphaned silently. Everything here is
+blocking and CPU-heavy (the kfp compiler and client, boto3), which is why it runs in a worker process: in a
+thread of the server it held the event loop up for hundreds of milliseconds at a time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .. import processes
+from ..model import Pipeline
+from ..processors.base import RunContext, RunOutcome, RunStatus
+from .compiler import StagingPlan, archive_name, compile_pipeline
+
+CREDENTIAL_MODES = {"USER_CREDENTIALS": "arguments", "KUBERNETES_SECRET": "secret",
+                    "AWS_IAM_ROLES_FOR_SERVICE_ACCOUNTS": "ambient"}
+PARALLEL_UPLOADS = 8
+PROGRESS_INTERVAL = 0.2  # seconds between two "uploaded k of n" messages: each one is saved with the run record
+
+
+class SubmissionCancelled(Exception):
+    """The user cancelled while the submission's steps were still running."""
+
+
+@dataclass
+class Submitted:
+    """What exists so far on the cluster and in object storage; reported whether or not the submission ends well."""
+
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def created(self) -> str:
+        names = {"object_storage_path": "object storage path", "pipeline_id": "pipeline id",
+                 "pipeline_version_id": "pipeline version id", "experiment_id": "experiment id"}
+        found = [f"{label} {self.details[key]}" for key, label in names.items() if self.details.get(key)]
+        return f" Already created: {', '.join(found)}." if found else ""
+
+
+def run_url(metadata: dict[str, Any], run_id: str) -> str:
+    base = str(metadata.get("public_api_endpoint") or metadata["api_endpoint"]).rstrip("/")
+    return f"{base}/#/runs/details/{run_id}"
+
+
+def warm_up() -> None:
+    """Worker initializer: import the kfp SDK and boto3 once per worker, not on a user's first submission."""
+    import boto3  # noqa: F401
+    import kfp.client
+    import kfp.kubernetes  # noqa: F401
+
+    from . import auth, session  # noqa: F401
+
+
+def _forward_node(node_id: str, status: str, **details: Any) -> None:
+    processes.report(("node", (node_id, status, details)))
+
+
+def _forward_progress(message: str) -> None:
+    processes.report(("progress", message))
+
+
+def _forward_details(details: dict[str, Any]) -> None:
+    processes.report(("details", details))
+
+
+def for_worker(context: RunContext) -> RunContext:
+    """A picklable copy of `context` whose reports travel back to the server through the pool's messages."""
+    return replace(context, on_node=_forward_node, on_progress=_forward_progress, on_details=_forward_details)
+
+
+def deliver(context: RunContext, message: tuple[str, Any]) -> None:
+    """In the server: apply a report a worker sent through a `for_worker` context."""
+    kind, payload = message
+    if kind == "node":
+        node_id, status, details = payload
+        context.node_state(node_id, status, **details)
+    elif kind == "progress":
+        context.progress(payload)
+    else:
+        context.keep_details(**payload)
+
+
+def submit(pipeline: Pipeline, context: RunContext) -> RunOutcome:
+    """Stage, compile and submit; the outcome names what was created even when a step failed."""
+    submitted = Submitted()
+    try:
+        _submit(pipeline, context, submitted)
+    except SubmissionCancelled as error:
+        return RunOutcome(RunStatus.CANCELLED, f"{error}{submitted.created()}", submitted.details)
+    except Exception as error:
+        return RunOutcome(RunStatus.FAILED, f"{error}{submitted.created()}", submitted.details)
+    return RunOutcome(RunStatus.SUBMITTED, None, submitted.details)
+
+
+def export(pipeline: Pipeline, context: RunContext, path: Path) -> dict[str, Any]:
+    """Stage the archives (the exported pipeline must find them) and write the compiled YAML to `path`."""
+    submitted = Submitted()
+    staging = _stage(pipeline, context, submitted)
+    compiled = compile_pipeline(pipeline, staging)
+    path.write_text(compiled.to_yaml(), encoding="utf-8")
+    return {**submitted.details, "tasks": len(compiled.task_names)}
+
+
+def _submit(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> None:
+    from .auth import connect
+    from .session import KfpSession
+
+    metadata = context.runtime_config or {}
+
+    def step(message: str) -> None:
+        _step(context, submitted, message)
+
+    step(f"Connecting to Kubeflow Pipelines at {metadata['api_endpoint']}")
+    session = KfpSession(connect(metadata), metadata.get("user_namespace"))
+    session.check_namespace()
+    staging = _stage(pipeline, context, submitted)
+    step("Compiling the pipeline")
+    compiled = compile_pipeline(pipeline, staging)
+    submitted.details["display_names"] = {name: node_id for node_id, name in compiled.display_names.items()}
+    submitted.details["task_names"] = {name: node_id for node_id, name in compiled.task_names.items()}
+    package = context.run_dir / f"{pipeline.name}.yaml"
+    package.write_text(compiled.to_yaml(), encoding="utf-8")
+    stamp = staging.prefix.rsplit("/", 1)[-1].removeprefix(f"{pipeline.name}-")
+    step("Uploading the pipeline to Kubeflow Pipelines")
+    pipeline_id, version_id = session.upload(str(package), pipeline.name, f"{pipeline.name}-{stamp}",
+                                             pipeline.description or f"Elyra pipeline {pipeline.name}")
+    submitted.details.update(pipeline_id=pipeline_id, pipeline_version_id=version_id)
+    experiment_name = context.options.get("experiment") or pipeline.name
+    step(f"Creating or reusing experiment '{experiment_name}'")
+    experiment_id = session.experiment(experiment_name)
+    submitted.details.update(experiment_id=experiment_id, experiment_name=experiment_name)
+    step("Starting the run")
+    kfp_run_id = session.start_run(experiment_id, f"{pipeline.name}-{stamp}", pipeline_id, version_id,
+                                   _run_parameters(context, metadata, staging))
+    submitted.details.update(kfp_run_id=kfp_run_id, run_url=run_url(metadata, kfp_run_id))
+    context.progress(f"Submitted to Kubeflow Pipelines as run {kfp_run_id}")
+
+
+def _checkpoint() -> None:
+    if processes.cancelled():
+        raise SubmissionCancelled("Cancelled by the user before the submission finished.")
+
+
+def _step(context: RunContext, submitted: Submitted, message: str) -> None:
+    """Between two steps: stop if cancelled, keep what was created so far, say what comes next."""
+    _checkpoint()
+    context.keep_details(**submitted.details)
+    context.progress(message)
+
+
+def _stage(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> StagingPlan:
+    """Archive each node's file and dependencies and upload them under this run's own prefix, several at once
+    (each upload mostly waits on the network)."""
+    from ..storage import build_archive
+
+    metadata = context.runtime_config or {}
+    storage = object_storage(metadata)
+    _step(context, submitted, f"Checking object storage bucket '{metadata['cos_bucket']}'")
+    storage.check()
+    run_folder = f"{pipeline.name}-{time.strftime('%m%d%H%M%S')}-{context.run_id[:6]}"  # unique per run
+    prefix = "/".join(part.strip("/") for part in (pipeline.cos_object_prefix or "", run_folder) if part)
+    public = str(metadata.get("public_cos_endpoint") or metadata["cos_endpoint"]).rstrip("/")
+    submitted.details.update(object_storage_url=public, object_storage_path=f"/{metadata['cos_bucket']}/{prefix}")
+    archives = Path(tempfile.mkdtemp(prefix="archives-", dir=context.run_dir))
+    nodes = list(pipeline.nodes.values())
+
+    def upload(index: int) -> None:
+        node = nodes[index]
+        archive = archives / archive_name(node)
+        build_archive(context.root_dir, node.filename or "", node.dependencies, node.include_subdirectories, archive)
+        storage.upload_file(archive, f"{prefix}/{archive.name}")
+        archive.unlink()
+
+    _step(context, submitted, f"Uploading the dependencies of {len(nodes)} node{'s' if len(nodes) != 1 else ''}")
+    with ThreadPoolExecutor(max_workers=PARALLEL_UPLOADS, thread_name_prefix="elyra-proc-upload") as uploads:
+        pending = [uploads.submit(upload, index) for index in range(len(nodes))]
+        reported = time.monotonic()
+        try:
+            for done, future in enumerate(as_completed(pending), start=1):
+                future.result()
+                _checkpoint()
+                if time.monotonic() - reported >= PROGRESS_INTERVAL:
+                    context.progress(f"Uploaded the dependencies of {done} of {len(nodes)} nodes")
+                    reported = time.monotonic()
+        finally:
+            for future in pending:
+                future.cancel()
+    archives.rmdir()
+    mode = CREDENTIAL_MODES[metadata.get("cos_auth_type") or "USER_CREDENTIALS"]
+    return StagingPlan(endpoint=str(metadata["cos_endpoint"]).rstrip("/"), bucket=metadata["cos_bucket"],
+                       prefix=prefix, credentials=mode, secret_name=metadata.get("cos_secret"))
+
+
+def object_storage(metadata: dict[str, Any]) -> Any:
+    from ..storage import ObjectStorage
+    from .auth import tls_verify
+
+    return ObjectStorage(str(metadata["cos_endpoint"]), metadata["cos_bucket"], metadata.get("cos_username"),
+                         metadata.get("cos_password"), verify=tls_verify(metadata),
+                         timeout=float(metadata.get("timeout") or 60))
+
+
+def _run_parameters(context: RunContext, metadata: dict[str, Any], staging: StagingPlan) -> dict[str, Any]:
+    parameters = {name: value for name, value in context.parameters.items() if value is not None}
+    if staging.credentials == "arguments":
+        parameters.update(cos_access_key=metadata.get("cos_username"), cos_secret_key=metadata.get("cos_password"))
+    return parameters
