@@ -15,12 +15,14 @@ import posixpath
 import tarfile
 import threading
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 MIB = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * MIB
+_SESSION_LOCK = threading.Lock()  # boto3 sessions may not create clients from two threads at once
 CREDENTIAL_ERRORS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
                      "InvalidClientTokenId", "AccessDenied", "Forbidden", "403"}
 MISSING_OBJECT_ERRORS = {"NoSuchKey", "NotFound", "404"}
@@ -68,8 +70,9 @@ class ObjectStorage:
 
     def _new_client(self, attempts: int) -> Any:
         try:
-            import boto3
             from botocore.config import Config
+
+            session = _boto3_session()
         except ImportError:
             raise StorageError("object storage needs the Python package boto3: pip install boto3") from None
         options: dict[str, Any] = {
@@ -81,10 +84,11 @@ class ObjectStorage:
             # Newer botocore adds CRC trailers by default, which older MinIO/Ceph releases reject.
             options.update(request_checksum_calculation="when_required",
                            response_checksum_validation="when_required")
-        return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, region_name=self.region, verify=self._verify,
-            aws_access_key_id=self._access_key or None, aws_secret_access_key=self._secret_key or None,
-            config=Config(**options))
+        with _SESSION_LOCK:
+            return session.client(
+                "s3", endpoint_url=self.endpoint, region_name=self.region, verify=self._verify,
+                aws_access_key_id=self._access_key or None, aws_secret_access_key=self._secret_key or None,
+                config=Config(**options))
 
     def check(self) -> None:
         """Fail early, before anything is compiled or submitted: endpoint, bucket and credentials all work."""
@@ -179,6 +183,15 @@ class ObjectStorage:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+@cache
+def _boto3_session() -> Any:
+    """One session per process: a new session parses botocore's service models again (about 0.15 s of CPU, and
+    enough allocations to set off a full garbage collection) where a shared one has them loaded."""
+    import boto3
+
+    return boto3.session.Session()
 
 
 def _root_cause(error: BaseException) -> BaseException:
