@@ -96,7 +96,8 @@ class WorkerPool:
             if self._messages is None:
                 self._messages = self._context.Queue()
                 self._markers = Path(tempfile.mkdtemp(prefix=f"elyra-proc-{self.name}-"))
-                threading.Thread(target=self._dispatch, name=f"elyra-proc-{self.name}-messages", daemon=True).start()
+                threading.Thread(target=self._dispatch, args=(self._messages,), name=f"elyra-proc-{self.name}-messages",
+                                 daemon=True).start()
             if self.preload:
                 self._context.set_forkserver_preload(list(self.preload))
             self._pool = ProcessPoolExecutor(self.processes, mp_context=self._context, initializer=_start,
@@ -104,11 +105,11 @@ class WorkerPool:
                                                        self.initargs))
         return self._pool
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, messages: Any) -> None:
         """Deliver the workers' messages on the loop of the call that is waiting for them; late ones are dropped."""
         while True:
             try:
-                item = self._messages.get()
+                item = messages.get()
             except (EOFError, OSError, ValueError):
                 return
             if item is None:

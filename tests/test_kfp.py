@@ -62,6 +62,16 @@ async def submit(manager: ProcessorManager, document: dict[str, Any], source: st
     return await manager.wait((await manager.submit(submission)).id)
 
 
+async def submit_until(manager: ProcessorManager, root: Path, progress: str) -> RunRecord:
+    """Submit the example and return once its submission reports `progress`."""
+    submission = manager.check(load_json(root / SOURCE), source=SOURCE, runtime_config="test-kfp")
+    record = await manager.submit(submission)
+    while record.progress != progress:
+        assert record.status in (RunStatus.PENDING, RunStatus.RUNNING), record.error
+        await asyncio.sleep(0.05)
+    return record
+
+
 async def follow(manager: ProcessorManager, run_id: str, timeout: float = 180) -> RunRecord:
     deadline = time.monotonic() + timeout
     record = await manager.get(run_id)
@@ -156,11 +166,7 @@ async def test_cancel_during_the_submission_stops_its_steps(manager: ProcessorMa
     """The submission runs in a worker process: cancelling answers at once, and the worker takes no further step
     (no experiment, no run) once the step it was in ends."""
     kfp_server.hang["upload_pipeline"] = 2
-    submission = manager.check(load_json(root / SOURCE), source=SOURCE, runtime_config="test-kfp")
-    record = await manager.submit(submission)
-    while record.progress != "Uploading the pipeline to Kubeflow Pipelines":
-        assert record.status in (RunStatus.PENDING, RunStatus.RUNNING), record.error
-        await asyncio.sleep(0.05)
+    record = await submit_until(manager, root, "Uploading the pipeline to Kubeflow Pipelines")
     cancelled = await manager.cancel(record.id)
     assert cancelled.status == RunStatus.CANCELLED and cancelled.error == "Cancelled by the user."
     assert cancelled.result["object_storage_path"]  # what the worker reported before the cancel is kept
@@ -170,6 +176,23 @@ async def test_cancel_during_the_submission_stops_its_steps(manager: ProcessorMa
     assert kfp_server.pipelines
     await asyncio.sleep(1)  # time enough for a worker that missed the cancel to create the experiment
     assert not kfp_server.experiments and not kfp_server.runs
+
+
+async def test_a_submission_whose_worker_dies_fails_and_names_what_exists(manager: ProcessorManager, root: Path,
+                                                                          kfp_server: KfpTestServer) -> None:
+    """A submitting worker process killed half-way (out of memory, say) fails its run with a message naming what was
+    already created; the next submission gets a fresh worker."""
+    kfp_server.hang["upload_pipeline"] = 5
+    record = await submit_until(manager, root, "Uploading the pipeline to Kubeflow Pipelines")
+    processor = manager.registry.get("kfp")
+    for worker in list(processor._submitters._pool._processes.values()):  # the ProcessPoolExecutor's workers
+        worker.kill()
+    record = await manager.wait(record.id)
+    assert record.status == RunStatus.FAILED
+    assert "stopped unexpectedly" in record.error
+    assert f"object storage path {record.result['object_storage_path']}" in record.error
+    kfp_server.hang.clear()
+    assert (await submit(manager, load_json(root / SOURCE))).status == RunStatus.SUBMITTED
 
 
 async def test_export_writes_the_compiled_yaml(manager: ProcessorManager, root: Path, s3_server: S3Server,

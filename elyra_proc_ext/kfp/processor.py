@@ -88,11 +88,18 @@ class KfpProcessor(PipelineProcessor):
                 for problem in self.check_runtime_config(runtime_config)]
 
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
+        created = submission.Submitted()
+
+        def on_message(message: tuple[str, Any]) -> None:
+            submission.deliver(context, message)
+            if message[0] == "details":
+                created.details.update(message[1])
+
         try:
             return await self._submitters.call(submission.submit, pipeline, submission.for_worker(context),
-                                               on_message=partial(submission.deliver, context))
+                                               on_message=on_message)
         except BrokenProcessPool:
-            return RunOutcome(RunStatus.FAILED, WORKER_DIED)
+            return RunOutcome(RunStatus.FAILED, f"{WORKER_DIED}{created.created()}", created.details)
 
     async def refresh(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> RemoteState | None:
         if not result.get("kfp_run_id") or runtime_config is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import processes
-from ..model import Pipeline
+from ..model import Node, Pipeline
 from ..processors.base import RunContext, RunOutcome, RunStatus
 from .compiler import StagingPlan, archive_name, compile_pipeline
 
@@ -171,8 +171,7 @@ def _stage(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> Sta
     archives = Path(tempfile.mkdtemp(prefix="archives-", dir=context.run_dir))
     nodes = list(pipeline.nodes.values())
 
-    def upload(index: int) -> None:
-        node = nodes[index]
+    def upload(node: Node) -> None:
         archive = archives / archive_name(node)
         build_archive(context.root_dir, node.filename or "", node.dependencies, node.include_subdirectories, archive)
         storage.upload_file(archive, f"{prefix}/{archive.name}")
@@ -180,7 +179,7 @@ def _stage(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> Sta
 
     _step(context, submitted, f"Uploading the dependencies of {len(nodes)} node{'s' if len(nodes) != 1 else ''}")
     with ThreadPoolExecutor(max_workers=PARALLEL_UPLOADS, thread_name_prefix="elyra-proc-upload") as uploads:
-        pending = [uploads.submit(upload, index) for index in range(len(nodes))]
+        pending = [uploads.submit(upload, node) for node in nodes]
         reported = time.monotonic()
         try:
             for done, future in enumerate(as_completed(pending), start=1):
