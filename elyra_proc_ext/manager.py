@@ -281,7 +281,7 @@ class ProcessorManager(LoggingConfigurable):
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.to_thread(self._database.shutdown, wait=True)
         self.workers.shutdown()
-        self.registry.close()
+        await self.registry.close()
         self.store.close()
 
 

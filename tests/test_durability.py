@@ -1,9 +1,10 @@
-"""Run records survive a server killed with SIGKILL (during a local run and during a KFP submission), no worker
-process outlives it, and no record is lost or duplicated under 50 concurrent submissions. The server is a real
+"""Run records survive a server killed with SIGKILL (during a local run and during a KFP submission), no node or
+worker process outlives it, and no record is lost or duplicated under 50 concurrent submissions. The server is a real
 `jupyter server` process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,17 +36,20 @@ def test_killed_during_a_local_run(server: Server) -> None:
     document = pipeline_document("k", [node("first", "first.py"), node("slow", "slow.py", ("first",))])
     run_id = server.start().call("POST", "schedule", document)["run_id"]
     wait_for(lambda: server.call("GET", f"runs/{run_id}")["nodes"][1]["status"] == "running", 60, "slow node")
+    wait_for(lambda: (server.root / "slow.pid").exists(), 60, "slow node's pid")
     time.sleep(0.5)  # the running state is written by the database thread right after it changes
     server.kill()
-    orphan = int((server.root / "slow.pid").read_text())
+    node_process = int((server.root / "slow.pid").read_text())
     try:
+        wait_for(lambda: not running(node_process), 30, "the node process to be stopped with its dead server")
         server.start()
         run = server.call("GET", f"runs/{run_id}")
         assert run["status"] == "interrupted" and "server stopped" in run["error"]
         assert [(n["id"], n["status"]) for n in run["nodes"]] == [("first", "succeeded"), ("slow", "interrupted")]
         assert [r["id"] for r in server.call("GET", "runs")["runs"]] == [run_id]
     finally:
-        os.kill(orphan, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(node_process, signal.SIGKILL)
 
 
 def test_killed_during_a_kfp_submission(server: Server, kfp_server: KfpTestServer, s3_server: S3Server) -> None:

@@ -147,5 +147,5 @@ class KfpProcessor(PipelineProcessor):
         return await self._submitters.call(submission.export, pipeline, submission.for_worker(context), path,
                                            on_message=partial(submission.deliver, context))
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._submitters.shutdown()

@@ -129,7 +129,7 @@ class PipelineProcessor(LoggingConfigurable):
         """Reach the runtime with this configuration; a sentence saying what was checked, or an error."""
         raise NotImplementedError(f"the {self.name} runtime has no connection to test")
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Release what the processor holds (worker processes, connections); called when the server or CLI stops."""
 
     def runtime_config_schema(self) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
-"""The embedded default runtime: runs each node as a subprocess on this machine, independent nodes in parallel.
+"""The embedded default runtime: runs each node as a process on this machine, independent nodes in parallel.
 
-Every node runs in its own process group (notebooks through papermill in a child Python), so the server's event
-loop never blocks, a cancelled run kills everything it started, and the source notebook is never overwritten:
-the executed copy and the node's log are kept in the run's directory.
+Every node runs in its own process group, started by the launcher (see `launcher`; notebooks through papermill),
+so the server's event loop never blocks, a cancelled run kills everything it started, nothing outlives a server
+that dies, and the source notebook is never overwritten: the executed copy and the node's log are kept in the
+run's directory.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from traitlets import Bool, Int, Unicode
 
 from ..model import Node, Pipeline
 from .base import PipelineProcessor, RunContext, RunOutcome, RunStatus
+from .launcher import LaunchedNode, LauncherGone, NodeLauncher
 
 KILL_GRACE_SECONDS = 5
 
@@ -51,17 +53,22 @@ class LocalProcessor(PipelineProcessor):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._per_loop: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, NodeLauncher] | None = None
 
-    def _machine_slots(self) -> asyncio.Semaphore:
-        """One cap for every run on this loop, so fifty runs at once do not start fifty kernels at once."""
+    def _machine_slots(self) -> tuple[asyncio.Semaphore, NodeLauncher]:
+        """One cap for every run on this loop, so fifty runs at once do not start fifty kernels at once, and one
+        launcher."""
         loop = asyncio.get_running_loop()
-        if self._slots is None or self._slots[0] is not loop:
-            self._slots = (loop, asyncio.Semaphore(max(1, self.max_parallel_nodes)))
-        return self._slots[1]
+        if self._per_loop is None or self._per_loop[0] is not loop:
+            self._per_loop = (loop, asyncio.Semaphore(max(1, self.max_parallel_nodes)), NodeLauncher())
+        return self._per_loop[1], self._per_loop[2]
+
+    async def close(self) -> None:
+        if self._per_loop is not None and self._per_loop[0] is asyncio.get_running_loop():
+            await self._per_loop[2].close()
 
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
-        slots = self._machine_slots()
+        slots, launcher = self._machine_slots()
         succeeded: dict[str, bool] = {}
         failures: list[str] = []
         waiting = {node.id: node for node in pipeline.topological_order()}
@@ -72,7 +79,7 @@ class LocalProcessor(PipelineProcessor):
                 for node in [n for n in waiting.values() if all(p in succeeded for p in n.parent_ids)]:
                     del waiting[node.id]
                     if all(succeeded[p] for p in node.parent_ids):
-                        running[asyncio.create_task(self._run_node(node, context, slots, run_name))] = node
+                        running[asyncio.create_task(self._run_node(node, context, slots, launcher, run_name))] = node
                     else:
                         succeeded[node.id] = False
                         context.node_state(node.id, RunStatus.SKIPPED, error="Not run: an upstream node failed.")
@@ -97,7 +104,8 @@ class LocalProcessor(PipelineProcessor):
             return RunOutcome(RunStatus.FAILED, "; ".join(failures))
         return RunOutcome(RunStatus.SUCCEEDED)
 
-    async def _run_node(self, node: Node, context: RunContext, slots: asyncio.Semaphore, run_name: str) -> None:
+    async def _run_node(self, node: Node, context: RunContext, slots: asyncio.Semaphore, launcher: NodeLauncher,
+                        run_name: str) -> None:
         async with slots:
             assert node.filename is not None
             source = context.root_dir / node.filename
@@ -105,12 +113,15 @@ class LocalProcessor(PipelineProcessor):
             await asyncio.to_thread(node_dir.mkdir, parents=True, exist_ok=True)
             log_path = node_dir / "log.txt"
             artifacts = {"log": str(log_path)}
-            command = self._command(node, source, node_dir, artifacts)
+            request = {"id": f"{context.run_id}/{node.id}", "cwd": str(source.parent), "log": str(log_path),
+                       "env": {**os.environ, **node.env_vars, **context.parameters_for(node),
+                               "ELYRA_RUNTIME_ENV": "local", "ELYRA_RUN_NAME": run_name, "PYTHONUNBUFFERED": "1"},
+                       **self._command(node, source, node_dir, artifacts)}
             context.node_state(node.id, RunStatus.RUNNING, artifacts=artifacts)
-            env = {**os.environ, **node.env_vars, **context.parameters_for(node),
-                   "ELYRA_RUNTIME_ENV": "local", "ELYRA_RUN_NAME": run_name,
-                   "PYTHONUNBUFFERED": "1"}
-            return_code = await self._execute(command, source.parent, env, log_path)
+            try:
+                return_code = await _execute(launcher, request)
+            except (OSError, LauncherGone) as error:
+                raise NodeFailure(f"Node '{node.name}' ({node.filename}) could not run: {error}") from None
             if return_code != 0:
                 detail = await asyncio.to_thread(_last_line, log_path)
                 raise NodeFailure(f"Node '{node.name}' ({node.filename}) failed with exit code {return_code}: "
@@ -121,45 +132,43 @@ class LocalProcessor(PipelineProcessor):
                 raise NodeFailure(f"Node '{node.name}' finished but did not produce its declared output(s): "
                                   f"{', '.join(missing)}.")
 
-    def _command(self, node: Node, source: Path, node_dir: Path, artifacts: dict[str, str]) -> list[str]:
+    def _command(self, node: Node, source: Path, node_dir: Path, artifacts: dict[str, str]) -> dict[str, Any]:
+        """What the launcher starts: a notebook it runs itself, or a command."""
         if node.kind == "notebook":
             executed = node_dir / source.name
             artifacts["notebook"] = str(executed)
-            return [sys.executable, "-m", "elyra_proc_ext.processors.notebook_runner", str(source), str(executed),
-                    "--default-kernel", self.default_kernel]
+            return {"notebook": {"source": str(source), "executed": str(executed),
+                                 "default_kernel": self.default_kernel}}
         if node.kind == "python":
-            return [sys.executable, str(source)]
+            return {"argv": [sys.executable, str(source)]}
         rscript = shutil.which(self.rscript)
         if rscript is None:
             raise NodeFailure(f"Node '{node.name}' is an R script but '{self.rscript}' is not installed on this "
                               "server: install R (for example `apt-get install r-base-core`) or set "
                               "c.LocalProcessor.rscript.")
-        return [rscript, str(source)]
-
-    async def _execute(self, command: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> int:
-        log = await asyncio.to_thread(open, log_path, "wb")
-        try:
-            process = await asyncio.create_subprocess_exec(*command, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                           stdout=log, stderr=asyncio.subprocess.STDOUT,
-                                                           start_new_session=True)
-            try:
-                return await process.wait()
-            except asyncio.CancelledError:
-                await _stop(process)
-                raise
-        finally:
-            log.close()
+        return {"argv": [rscript, str(source)]}
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def _execute(launcher: NodeLauncher, request: dict[str, Any]) -> int:
+    """Start the node through the launcher and wait for its exit code; cancelled, stop it first."""
+    node = await launcher.launch(request)
+    try:
+        return await asyncio.shield(node.exited)
+    except asyncio.CancelledError:
+        await _stop(node)
+        raise
+
+
+async def _stop(node: LaunchedNode) -> None:
     """Terminate the node's whole process group (a notebook's kernel too); kill whatever is left after a grace."""
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(process.wait(), KILL_GRACE_SECONDS)
+        os.killpg(node.pid, signal.SIGTERM)
+    with contextlib.suppress(asyncio.TimeoutError, LauncherGone):
+        await asyncio.wait_for(asyncio.shield(node.exited), KILL_GRACE_SECONDS)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    await process.wait()
+        os.killpg(node.pid, signal.SIGKILL)
+    with contextlib.suppress(LauncherGone):
+        await node.exited
 
 
 def _last_line(path: Path, limit: int = 8192) -> str:

@@ -57,10 +57,10 @@ class ProcessorRegistry(LoggingConfigurable):
     def names(self) -> list[str]:
         return sorted(self.processors)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Let each loaded processor release what it holds; one failing to must not stop the others."""
         for name, processor in (self._processors or {}).items():
             try:
-                processor.close()
+                await processor.close()
             except Exception as error:
                 self.log.error("Pipeline processor '%s' did not close cleanly: %s", name, error)
