@@ -1,8 +1,9 @@
 """Figures for the local runtime: how much parallelism buys, and what each node costs on top of the work it does.
 
 Elyra runs local pipelines one node at a time; `LocalProcessor` runs independent nodes at the same time and
-wraps every node in a subprocess, a run record and, for notebooks, a papermill child with its own kernel. This
-script measures both effects against the floor of running the same files with `subprocess.run` by hand:
+wraps every node in a process of its own started by its launcher, a run record and, for notebooks, papermill
+with its own kernel. This script measures both effects against the floor of running the same files with
+`subprocess.run` by hand:
 
 1. 8 independent Python nodes that each sleep 1 s, with the default `max_parallel_nodes` (CPU count) and with 8;
 2. a chain of 8 Python nodes that do nothing: per-node overhead = wall time / 8;
@@ -190,8 +191,8 @@ async def _run_once(workload: Workload, root: Path, data_dir: Path, parent: Logg
 
 
 def _direct_once(workload: Workload, scratch: Path) -> float:
-    """The floor: the same files one after the other, scripts with the interpreter, notebooks with the runner
-    the local processor itself uses (papermill in a child Python), with no manager, records or scheduling."""
+    """The floor: the same files one after the other, scripts with the interpreter, notebooks with the notebook
+    runner as a fresh Python (papermill imported each time), with no manager, records or scheduling."""
     start = time.perf_counter()
     for path in workload.files:
         if workload.kind == "notebook":

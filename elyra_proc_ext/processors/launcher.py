@@ -6,14 +6,17 @@ node runs in a session of its own (so that cancelling kills its kernel too), and
 SIGKILL, nothing would stop it; the launcher sees its standard input close and stops every node it started.
 
 Protocol, one JSON object per line. To the launcher: {"id", "cwd", "env", "log"} plus either "argv" (a command)
-or "notebook" ({"source", "executed", "default_kernel"}). From it: {"id", "pid"} once started, {"id", "exit"}
-(the exit code, negative for a signal) when done, or {"id", "error"} when it could not start.
+or "notebook" ({"source", "executed", "default_kernel"}); or {"prepare": "notebooks"}, sent when a run with
+notebooks starts, so papermill is imported while its first nodes run (and never for runs without notebooks).
+From it: {"id", "pid"} once started, {"id", "exit"} (the exit code, negative for a signal) when done, or
+{"id", "error"} when it could not start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -49,18 +52,24 @@ class NodeLauncher:
         self._waiting: dict[str, tuple[asyncio.Future[int], asyncio.Future[int]]] = {}
         self._reader: asyncio.Task[None] | None = None
 
-    async def launch(self, request: dict[str, Any]) -> LaunchedNode:
+    async def _send(self, request: dict[str, Any]) -> None:
         if self._process is None or self._process.returncode is not None:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
             self._reader = asyncio.create_task(self._read(self._process))
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps(request).encode() + b"\n")
+        await self._process.stdin.drain()
+
+    async def prepare_notebooks(self) -> None:
+        await self._send({"prepare": "notebooks"})
+
+    async def launch(self, request: dict[str, Any]) -> LaunchedNode:
         loop = asyncio.get_running_loop()
         started, exited = loop.create_future(), loop.create_future()
         self._waiting[request["id"]] = (started, exited)
-        assert self._process.stdin is not None
-        self._process.stdin.write(json.dumps(request).encode() + b"\n")
         try:
-            await self._process.stdin.drain()
+            await self._send(request)
             return LaunchedNode(await asyncio.shield(started), exited)
         except asyncio.CancelledError:  # the node may start after all: stop it as soon as it does
             started.add_done_callback(_kill_when_started)
@@ -115,7 +124,7 @@ class Launcher:
         self.running: dict[int, str] = {}  # pid → request id
         self.commands: dict[int, subprocess.Popen[bytes]] = {}  # kept, so that only `_wait` reaps them
         self.lock = threading.Lock()  # one answer line at a time, from the main and the waiting threads
-        self.notebooks_ready = threading.Event()
+        self.importing: threading.Thread | None = None
 
     def answer(self, **fields: Any) -> None:
         with self.lock:
@@ -123,9 +132,11 @@ class Launcher:
             self.answers.flush()
 
     def serve(self) -> None:
-        threading.Thread(target=self._import_papermill, daemon=True).start()
         for line in sys.stdin:
             request = json.loads(line)
+            if "prepare" in request:
+                self._prepare_notebooks()
+                continue
             try:
                 pid = self._start(request)
             except OSError as error:
@@ -137,11 +148,12 @@ class Launcher:
             threading.Thread(target=self._wait, args=(pid,), daemon=True).start()
         self.stop_all()
 
-    def _import_papermill(self) -> None:
-        try:
-            import papermill  # noqa: F401
-        finally:  # without papermill, the notebook node itself reports the ImportError in its log
-            self.notebooks_ready.set()
+    def _prepare_notebooks(self) -> threading.Thread:
+        """Import papermill in the background, once; without it, each notebook node reports the ImportError."""
+        if self.importing is None:
+            self.importing = threading.Thread(target=importlib.import_module, args=("papermill",), daemon=True)
+            self.importing.start()
+        return self.importing
 
     def _start(self, request: dict[str, Any]) -> int:
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -151,7 +163,7 @@ class Launcher:
                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
                 self.commands[command.pid] = command
                 return command.pid
-            self.notebooks_ready.wait()  # never fork while another thread is importing
+            self._prepare_notebooks().join()  # never fork while another thread is importing
             pid = os.fork()
             if pid == 0:
                 self._notebook_child(request, log, self.answers.fileno())

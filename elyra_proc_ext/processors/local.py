@@ -69,6 +69,8 @@ class LocalProcessor(PipelineProcessor):
 
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
         slots, launcher = self._machine_slots()
+        if any(node.kind == "notebook" for node in pipeline.nodes.values()):
+            await launcher.prepare_notebooks()
         succeeded: dict[str, bool] = {}
         failures: list[str] = []
         waiting = {node.id: node for node in pipeline.topological_order()}
