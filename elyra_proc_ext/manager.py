@@ -205,6 +205,8 @@ class ProcessorManager(LoggingConfigurable):
         record.progress = None
         for node in record.nodes:
             node.status = state.nodes.get(node.id, node.status)
+            started, finished = state.node_times.get(node.id, (None, None))
+            node.started, node.finished = started or node.started, finished or node.finished
         if state.status != RunStatus.SUBMITTED:
             record.status, record.finished, record.error = state.status, time.time(), state.error
         await self._in_database(self.store.save, record)

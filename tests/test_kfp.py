@@ -97,6 +97,9 @@ async def test_example_runs_on_kfp_and_data_flows_through_object_storage(
     assert final.status == RunStatus.SUCCEEDED, (final.error, kfp_server.task_logs(result["kfp_run_id"]))
     assert {node.name: node.status for node in final.nodes} == dict.fromkeys(
         ["Generate data", "Summarize", "Per station", "Report"], RunStatus.SUCCEEDED)
+    times = {node.name: (node.started, node.finished) for node in final.nodes}  # from KFP's task details
+    assert all(started and finished and started <= finished for started, finished in times.values()), times
+    assert times["Report"][0] >= times["Summarize"][1] >= times["Generate data"][1]  # downstream starts after
     objects = s3_server.objects(bucket, prefix)
     report = objects[f"{prefix}/output/report.txt"].decode()
     assert report.startswith("40 measurements")  # computed from two notebooks' outputs, downloaded by report.py

@@ -106,9 +106,11 @@ class KfpProcessor(PipelineProcessor):
             return None
         state = await asyncio.to_thread(lambda: self._session(runtime_config).run_state(result["kfp_run_id"]))
         by_display, by_task = result.get("display_names") or {}, result.get("task_names") or {}
-        nodes = {by_display.get(name) or by_task[name]: TASK_STATES.get(task_state, RunStatus.PENDING)
-                 for name, task_state in state.tasks.items() if name in by_display or name in by_task}
-        return RemoteState(KFP_STATES.get(state.state, RunStatus.SUBMITTED), nodes, state.state, state.error)
+        node_ids = {name: by_display.get(name) or by_task[name] for name in state.tasks
+                    if name in by_display or name in by_task}
+        nodes = {node_ids[name]: TASK_STATES.get(state.tasks[name], RunStatus.PENDING) for name in node_ids}
+        times = {node_ids[name]: state.times[name] for name in node_ids if name in state.times}
+        return RemoteState(KFP_STATES.get(state.state, RunStatus.SUBMITTED), nodes, state.state, state.error, times)
 
     async def cancel(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> None:
         if not result.get("kfp_run_id") or runtime_config is None:

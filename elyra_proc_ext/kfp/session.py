@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from .auth import Connection
@@ -31,9 +32,20 @@ class KfpError(Exception):
 
 @dataclass
 class RunState:
+    """A run's state, its tasks' states by display name, and when each task started and ended (Unix times)."""
+
     state: str
     tasks: dict[str, str]
     error: str | None = None
+    times: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+
+def _unix_time(value: Any) -> float | None:
+    """A task's start or end time as the kfp client gives it; KFP sends the epoch for times not reached yet."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    seconds = value.timestamp() if isinstance(value, datetime) else None
+    return seconds if seconds and seconds > 0 else None
 
 
 def _server_message(body: Any) -> str:
@@ -205,10 +217,11 @@ class KfpSession:
     def run_state(self, run_id: str) -> RunState:
         run = self._call("reading the run's state", self.client.get_run, run_id)
         details = getattr(run, "run_details", None)
-        tasks = {task.display_name: task.state for task in (getattr(details, "task_details", None) or [])
-                 if task.display_name}
+        named = [task for task in (getattr(details, "task_details", None) or []) if task.display_name]
         error = getattr(getattr(run, "error", None), "message", None)
-        return RunState(str(run.state or "PENDING"), tasks, error)
+        return RunState(str(run.state or "PENDING"), {task.display_name: task.state for task in named}, error,
+                        {task.display_name: (_unix_time(task.start_time), _unix_time(task.end_time))
+                         for task in named})
 
     def terminate(self, run_id: str) -> None:
         self._call("cancelling the run", self.client.terminate_run, run_id)

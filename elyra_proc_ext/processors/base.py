@@ -40,12 +40,14 @@ class RunOutcome:
 
 @dataclass
 class RemoteState:
-    """A remote run's state as its runtime reports it: our status, node states by node id, and its own word."""
+    """A remote run's state as its runtime reports it: our status, node states by node id, its own word, and
+    when nodes started and finished there (Unix times, None while unknown)."""
 
     status: str
     nodes: dict[str, str] = field(default_factory=dict)
     remote_status: str | None = None
     error: str | None = None
+    node_times: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 @dataclass
