@@ -1,7 +1,8 @@
 /**
  * A form generated from a runtime's configuration schema (`GET /pipeline/runtimes` → `config_schema`), for
  * creating and editing runtime configurations. Secret fields (`writeOnly`) are never shown: left blank, the
- * server keeps the stored value.
+ * server keeps the stored value. Fields that do not apply to the chosen options (`x-shown-when`) are hidden and not
+ * sent.
  */
 import { Notification, ReactWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
@@ -39,6 +40,15 @@ export interface IFieldSpec {
   kind: FieldKind;
   required: boolean;
   label: string;
+}
+
+/**
+ * Whether a field applies given the other fields' values: the schema's `x-shown-when` names, for each field it
+ * depends on, the values that make it apply (credentials only for the authentication types that use them).
+ */
+export function isShown(field: IFieldSpec, values: FieldValues): boolean {
+  const conditions = (field.schema['x-shown-when'] ?? {}) as Record<string, unknown[]>;
+  return Object.entries(conditions).every(([key, allowed]) => allowed.includes(values[key]));
 }
 
 function typeOf(schema: IJsonSchema): string | undefined {
@@ -116,7 +126,7 @@ export function collectMetadata(
 ): { metadata: Record<string, unknown>; errors: Record<string, string> } {
   const metadata: Record<string, unknown> = { ...constants(schema) };
   const errors: Record<string, string> = {};
-  for (const field of fields) {
+  for (const field of fields.filter(candidate => isShown(candidate, values))) {
     const raw = values[field.key];
     if (field.kind === 'boolean') {
       metadata[field.key] = Boolean(raw);
@@ -268,7 +278,9 @@ export class ConfigEditor extends ReactWidget {
             )}
           </label>
         )}
-        {this._fields.map(field => this._renderField(field, errorId(field.key)))}
+        {this._fields
+          .filter(field => isShown(field, this._values))
+          .map(field => this._renderField(field, errorId(field.key)))}
         <div className="elyra-proc-form-buttons">
           <button
             type="button"

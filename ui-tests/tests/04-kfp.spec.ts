@@ -23,12 +23,19 @@ test('a new KFP configuration takes a submission to the KFP test server', async 
   const field = (key: string) => editor.getByTestId(`elyra-proc-config-field-${key}`);
   await field('display_name').fill(DISPLAY_NAME);
   await field('api_endpoint').fill(kfp.endpoint);
+  // Credentials appear only for the authentication types that use them.
+  await expect(field('api_password')).toHaveCount(0);
+  await field('auth_type').selectOption('DEX_STATIC_PASSWORDS');
+  await expect(field('api_username')).toBeVisible();
   await field('auth_type').selectOption('EXISTING_BEARER_TOKEN');
+  await expect(field('api_username')).toHaveCount(0);
+  await expect(editor.getByText('Password or token', { exact: true })).toBeVisible();
   await field('api_password').fill(kfp.token);
   await field('timeout').fill('30');
   await field('cos_endpoint').fill(s3.endpoint);
   await field('cos_bucket').fill(s3.bucket);
   await field('cos_auth_type').selectOption('USER_CREDENTIALS');
+  await expect(field('cos_secret')).toHaveCount(0);
   await field('cos_username').fill(s3.access_key);
   await field('cos_password').fill(s3.secret_key);
   await field('display_name').scrollIntoViewIfNeeded();
