@@ -132,13 +132,13 @@ class Servers:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time each server process has used so far (Linux /proc; empty elsewhere): the share of a step's
         time that is the stand-in servers' own work, on the other core, rather than ours."""
+        from live_server import process_stat  # tests/ is on sys.path once the servers run
+
         used = {}
         for name, pid in self.pids.items():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            fields = process_stat(pid)
+            if fields is not None:
+                used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return used
 
 

@@ -61,12 +61,10 @@ class Server:
         """Processes started by the server (worker processes, their forkserver), from /proc."""
         assert self.process is not None
         parents: dict[int, int] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(stat.parent.name)] = int(fields[1])
+        for entry in Path("/proc").glob("[0-9]*"):
+            fields = process_stat(int(entry.name))
+            if fields is not None:
+                parents[int(entry.name)] = int(fields[1])
         found, frontier = [], [self.process.pid]
         while frontier:
             children = [pid for pid, parent in parents.items() if parent in frontier]
@@ -95,9 +93,16 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 
+def process_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent, ... CPU times); None once it is gone.
+    The name, in parentheses, may itself hold spaces and parentheses, hence the split at the last ')'."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def running(pid: int) -> bool:
     """Whether the process exists and is not a zombie (an exited child its new parent has not reaped yet)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    fields = process_stat(pid)
+    return fields is not None and fields[0] != "Z"
