@@ -26,3 +26,26 @@ export function IconButton(props: IIconButtonProps): JSX.Element {
     </button>
   );
 }
+
+export interface ILinkButtonProps {
+  /** The accessible name: what choosing it does ("Open report.py"). */
+  label: string;
+  testId?: string;
+  onClick: () => void;
+  children: React.ReactNode;
+}
+
+/** A button that looks like a link: it opens a file or another panel rather than changing anything. */
+export function LinkButton(props: ILinkButtonProps): JSX.Element {
+  return (
+    <button
+      type="button"
+      className="elyra-proc-link-button"
+      data-testid={props.testId}
+      aria-label={props.label}
+      onClick={props.onClick}
+    >
+      {props.children}
+    </button>
+  );
+}

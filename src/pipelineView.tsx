@@ -9,6 +9,7 @@ import { ToolbarButton, runIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ApiError, IIssue, INodeRecord, IRunRecord, isFinal, PipelineApi } from './api';
+import { LinkButton } from './controls';
 import { PipelineEvents } from './events';
 import { formatDuration, durationOf, shortId, statusText } from './format';
 import { GraphArea, INodeState } from './graphview';
@@ -240,14 +241,12 @@ export class PipelineView extends ReactWidget {
         {run ? (
           <>
             <span>{isFinal(run.status) ? 'Last run' : 'Run'} </span>
-            <button
-              type="button"
-              className="elyra-proc-link-button"
-              aria-label={`Show run ${run.id} in the Pipeline Runs panel`}
+            <LinkButton
+              label={`Show run ${run.id} in the Pipeline Runs panel`}
               onClick={() => this.services.showRuns(run.id)}
             >
               {shortId(run.id)}
-            </button>
+            </LinkButton>
             <span className={`elyra-proc-badge elyra-proc-status-${run.status}`}>{statusText(run)}</span>
             <span className="elyra-proc-muted">{formatDuration(durationOf(run))}</span>
           </>
@@ -284,15 +283,13 @@ export class PipelineView extends ReactWidget {
                 <>
                   <dt>File</dt>
                   <dd>
-                    <button
-                      type="button"
-                      className="elyra-proc-link-button"
-                      data-testid="elyra-proc-details-open-file"
-                      aria-label={`Open ${node.filename}`}
+                    <LinkButton
+                      testId="elyra-proc-details-open-file"
+                      label={`Open ${node.filename}`}
                       onClick={() => this._openNodeFile(node.id)}
                     >
                       {node.filename}
-                    </button>
+                    </LinkButton>
                   </dd>
                 </>
               )}

@@ -8,7 +8,7 @@ import { caretDownIcon, caretRightIcon, refreshIcon } from '@jupyterlab/ui-compo
 import * as React from 'react';
 
 import { INodeRecord, IRunRecord, isFinal, PipelineApi } from './api';
-import { IconButton } from './controls';
+import { IconButton, LinkButton } from './controls';
 import { PipelineEvents } from './events';
 import { durationOf, formatDuration, formatTime, resultString, runtimeOf, shortId, statusText } from './format';
 
@@ -239,15 +239,13 @@ export class RunsPanel extends ReactWidget {
             <>
               <dt>Source</dt>
               <dd>
-                <button
-                  type="button"
-                  className="elyra-proc-link-button"
-                  aria-label={`Open ${run.source}`}
-                  data-testid={`elyra-proc-run-source-${run.id}`}
+                <LinkButton
+                  testId={`elyra-proc-run-source-${run.id}`}
+                  label={`Open ${run.source}`}
                   onClick={() => this.services.openSource(run.source!)}
                 >
                   {PathExt.basename(run.source)}
-                </button>
+                </LinkButton>
               </dd>
             </>
           )}
