@@ -40,6 +40,7 @@ from typing import Any
 
 from elyra_proc_ext.manager import ProcessorManager, create_manager
 from elyra_proc_ext.processors.base import RunStatus
+from elyra_proc_ext.procfs import stat_fields
 from elyra_proc_ext.store import NodeRecord, RunRecord
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
@@ -132,11 +133,9 @@ class Servers:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time each server process has used so far (Linux /proc; empty elsewhere): the share of a step's
         time that is the stand-in servers' own work, on the other core, rather than ours."""
-        from live_server import process_stat  # tests/ is on sys.path once the servers run
-
         used = {}
         for name, pid in self.pids.items():
-            fields = process_stat(pid)
+            fields = stat_fields(pid)
             if fields is not None:
                 used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return used

@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from elyra_proc_ext.procfs import descendants
+
 TOKEN = "live-server-token"
 
 
@@ -25,7 +27,8 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
-    def start(self) -> Server:
+    def start(self, *settings: str) -> Server:
+        """Start the server, with extra command-line `settings` such as `--ProcessorManager.check_timeout=5`."""
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -35,7 +38,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser", f"--port={port}",
              "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={self.root}",
-             "--ServerApp.jpserver_extensions={'elyra_proc_ext': True}"],
+             "--ServerApp.jpserver_extensions={'elyra_proc_ext': True}", *settings],
             env=env, stdout=subprocess.DEVNULL, stderr=(self.home / "server.log").open("ab"), start_new_session=True)
         self.url = f"http://127.0.0.1:{port}"
         wait_for(lambda: self._answers(), 60, "server start")
@@ -60,17 +63,7 @@ class Server:
     def descendants(self) -> list[int]:
         """Processes started by the server (worker processes, their forkserver), from /proc."""
         assert self.process is not None
-        parents: dict[int, int] = {}
-        for entry in Path("/proc").glob("[0-9]*"):
-            fields = process_stat(int(entry.name))
-            if fields is not None:
-                parents[int(entry.name)] = int(fields[1])
-        found, frontier = [], [self.process.pid]
-        while frontier:
-            children = [pid for pid, parent in parents.items() if parent in frontier]
-            found += children
-            frontier = children
-        return found
+        return list(descendants(self.process.pid))
 
     def kill(self) -> None:
         assert self.process is not None
@@ -89,20 +82,3 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
-
-
-
-
-def process_stat(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state, parent, ... CPU times); None once it is gone.
-    The name, in parentheses, may itself hold spaces and parentheses, hence the split at the last ')'."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def running(pid: int) -> bool:
-    """Whether the process exists and is not a zombie (an exited child its new parent has not reaped yet)."""
-    fields = process_stat(pid)
-    return fields is not None and fields[0] != "Z"

@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from conftest import node, pipeline_document
 from kfp_server import KfpTestServer
-from live_server import Server, running, wait_for
+from live_server import Server, wait_for
 from s3_server import S3Server
+
+from elyra_proc_ext.procfs import running
 
 
 @pytest.fixture

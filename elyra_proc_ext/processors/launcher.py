@@ -1,35 +1,67 @@
 """Starts the local runtime's node processes from one long-lived helper process, the launcher.
 
-Two reasons not to start them from the server directly. Notebooks: the launcher imports papermill once, then
-forks a child per notebook node, which saves each node the 1.4 s a fresh Python spends importing it. Orphans: a
-node runs in a session of its own (so that cancelling kills its kernel too), and if the server dies, even by
-SIGKILL, nothing would stop it; the launcher sees its standard input close and stops every node it started.
+Why not from the server directly. Notebooks: the launcher imports papermill once, then forks a child per notebook
+node, which saves each node the 1.4 s a fresh Python spends importing it. Orphans: a node runs in a session of its
+own (so that cancelling kills its kernel too), and if the server dies, even by SIGKILL, nothing would stop it; the
+launcher sees its standard input close and stops every node it started.
 
-Protocol, one JSON object per line. To the launcher: {"id", "cwd", "env", "log"} plus either "argv" (a command)
-or "notebook" ({"source", "executed", "default_kernel"}); or {"prepare": "notebooks"}, sent when a run with
-notebooks starts, so papermill is imported while its first nodes run (and never for runs without notebooks).
-From it: {"id", "pid"} once started, {"id", "exit"} (the exit code, negative for a signal) when done, or
-{"id", "error"} when it could not start.
+Nothing a node starts outlives it. The launcher is a child subreaper (Linux `PR_SET_CHILD_SUBREAPER`), so whatever a
+node leaves behind (background children, double-forked daemons, children in sessions of their own) stays among its
+descendants, and each node carries a marker in its environment (`ELYRA_PROC_NODE`). When a node's main process
+ends, the launcher stops every descendant that carries the node's marker, and their descendants (SIGTERM, then
+SIGKILL after a grace); when its input closes, it stops all its descendants.
+
+A node's output goes through a pipe that a thread drains into the node's log, capped at the request's
+"max_log_bytes": the first half is written as it comes (so the log can be read while the node runs), the last half
+is kept in memory and written when the node ends, after a line saying how much was left out between them.
+
+The launcher runs in a session of its own and ignores SIGINT: Ctrl-C is for the CLI or server to answer, and a
+signal that kills the CLI's process group leaves the launcher alive to stop the nodes once its input closes.
+It answers any request it cannot start (a NUL in the environment, a missing directory or log folder, a failed fork)
+with an error for that node and goes on serving.
+
+Protocol, one JSON object per line. To the launcher: {"id", "cwd", "env", "log", "max_log_bytes"} plus either
+"argv" (a command) or "notebook" ({"source", "executed", "default_kernel"}); or {"prepare": "notebooks"}, sent
+when a run with notebooks starts, so papermill is imported while its first nodes run (and never for runs without
+notebooks). From it: {"id", "pid"} once started, {"id", "exit"} (the exit code, negative for a signal) when done
+and its log is complete, or {"id", "error"} when it could not start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import fcntl
 import importlib
 import io
 import json
+import logging
 import os
+import secrets
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
 import traceback
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import lean  # noqa: F401  # before papermill, which imports jsonschema
+from ..procfs import descendants
+
 STOP_GRACE_SECONDS = 5
+NODE_MARKER = "ELYRA_PROC_NODE"
+READ_SIZE = 64 * 1024
+PIPE_BYTES = 1024 * 1024
+PR_SET_CHILD_SUBREAPER = 36
+LOG_SETTING = "c.LocalProcessor.max_log_bytes"
+
+log = logging.getLogger(__name__)
 
 
 class LauncherGone(Exception):
@@ -51,15 +83,19 @@ class NodeLauncher:
         self._process: asyncio.subprocess.Process | None = None
         self._waiting: dict[str, tuple[asyncio.Future[int], asyncio.Future[int]]] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()  # nodes ready at once must not each start a launcher
 
     async def _send(self, request: dict[str, Any]) -> None:
-        if self._process is None or self._process.returncode is not None:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-            self._reader = asyncio.create_task(self._read(self._process))
-        assert self._process.stdin is not None
-        self._process.stdin.write(json.dumps(request).encode() + b"\n")
-        await self._process.stdin.drain()
+        async with self._starting:
+            if self._process is None or self._process.returncode is not None:
+                self._process = await asyncio.create_subprocess_exec(  # a session of its own: a signal to the
+                    sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE,  # CLI's group (Ctrl-C, a kill)
+                    stdout=asyncio.subprocess.PIPE, start_new_session=True)  # leaves it to stop the nodes
+                self._reader = asyncio.create_task(self._read(self._process))
+            process = self._process
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(request).encode() + b"\n")
+        await process.stdin.drain()
 
     async def prepare_notebooks(self) -> None:
         await self._send({"prepare": "notebooks"})
@@ -74,26 +110,36 @@ class NodeLauncher:
         except asyncio.CancelledError:  # the node may start after all: stop it as soon as it does
             started.add_done_callback(_kill_when_started)
             raise
+        except BaseException:
+            self._waiting.pop(request["id"], None)
+            raise
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        async for line in process.stdout:
-            answer = json.loads(line)
-            started, exited = self._waiting[answer["id"]]
-            if "pid" in answer:
-                started.set_result(answer["pid"])
-            elif "exit" in answer:
-                exited.set_result(answer["exit"])
-                del self._waiting[answer["id"]]
-            else:
-                started.set_exception(OSError(answer["error"]))
-                del self._waiting[answer["id"]]
-        gone = LauncherGone("the local runtime's launcher process stopped; run the pipeline again")
-        for started, exited in self._waiting.values():
-            for future in (started, exited):
-                if not future.done():
-                    future.set_exception(gone)
-        self._waiting.clear()
+        try:
+            async for line in process.stdout:
+                try:
+                    self._answered(json.loads(line))
+                except Exception:  # one garbled or unexpected answer must not leave every later node waiting
+                    log.warning("The local runtime's launcher sent an unexpected answer: %r", line[:300])
+        finally:
+            gone = LauncherGone("the local runtime's launcher process stopped; run the pipeline again")
+            for started, exited in self._waiting.values():
+                for future in (started, exited):
+                    if not future.done():
+                        future.set_exception(gone)
+            self._waiting.clear()
+
+    def _answered(self, answer: dict[str, Any]) -> None:
+        started, exited = self._waiting[answer["id"]]
+        if "pid" in answer:
+            started.set_result(answer["pid"])
+        elif "exit" in answer:
+            exited.set_result(answer["exit"])
+            del self._waiting[answer["id"]]
+        else:
+            started.set_exception(OSError(answer["error"]))
+            del self._waiting[answer["id"]]
 
     async def close(self) -> None:
         """Closing its input makes the launcher stop what still runs and exit."""
@@ -114,6 +160,112 @@ def _kill_when_started(started: asyncio.Future[int]) -> None:
 # --- the launcher process -------------------------------------------------------------------------------------
 
 
+class CappedLog:
+    """A node's output: a pipe whose reading end a thread drains into the log file, keeping at most `limit` bytes
+    (the head as it comes, the tail when the node ends, a marker line between them)."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        self.limit = limit
+        self.file = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            self.read_end, self.write_end = os.pipe()
+            with contextlib.suppress(OSError):  # a roomier pipe: a fast writer waits less often for the thread
+                fcntl.fcntl(self.write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:
+            os.close(self.file)
+            raise
+        self.head_room = limit // 2
+        self.tail_limit = limit - limit // 2
+        self.tail: deque[bytes] = deque()
+        self.tail_size = 0
+        self.left_out = 0
+        self.ends_line = True
+        self.unwritable: OSError | None = None  # a full disk: keep draining, so the node never blocks on output
+        self.stop_at: float | None = None
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+
+    def start(self) -> None:
+        """The node has its own copy of the writing end: close ours, so the pipe ends when the node's does."""
+        os.close(self.write_end)
+        self.thread.start()
+
+    def abandon(self) -> None:
+        """The node never started."""
+        for descriptor in (self.read_end, self.write_end, self.file):
+            os.close(descriptor)
+
+    def finish(self, grace: float = 1.0) -> None:
+        """Wait for the output to end; a process outside the node still holding the pipe gets `grace` seconds."""
+        self.stop_at = time.monotonic() + grace
+        self.thread.join()
+
+    def _drain(self) -> None:
+        poller = select.poll()
+        poller.register(self.read_end, select.POLLIN)
+        try:
+            while self.stop_at is None or time.monotonic() < self.stop_at:
+                if poller.poll(200):
+                    chunk = os.read(self.read_end, READ_SIZE)
+                    if not chunk:
+                        break
+                    self._keep(chunk)
+            self._write(b"".join(self._cut_tail()))
+        finally:
+            os.close(self.read_end)
+            os.close(self.file)
+
+    def _keep(self, chunk: bytes) -> None:
+        """Write what fits in the head; keep the rest as the tail, forgetting whole chunks no longer needed (the
+        exact cut is made once, at the end, so a flood costs no copying)."""
+        if self.head_room:
+            head, chunk = chunk[:self.head_room], chunk[self.head_room:]
+            self.head_room -= len(head)
+            self._write(head)
+        if chunk:
+            self.tail.append(chunk)
+            self.tail_size += len(chunk)
+            while self.tail_size - len(self.tail[0]) >= self.tail_limit:
+                self.tail_size -= len(self.tail[0])
+                self.left_out += len(self.tail.popleft())
+
+    def _cut_tail(self) -> list[bytes]:
+        """The last `tail_limit` bytes from a line's start, behind a marker line when output was left out."""
+        excess = max(0, self.tail_size - self.tail_limit)
+        tail = b"".join(self.tail)[excess:]
+        self.left_out += excess
+        if not self.left_out:
+            return [tail]
+        newline = tail.find(b"\n")
+        if 0 <= newline < len(tail) - 1:
+            self.left_out += newline + 1
+            tail = tail[newline + 1:]
+        marker = (f"[elyra-proc: {self.left_out} bytes of output were left out here; the log keeps the first and "
+                  f"last part of at most {LOG_SETTING} = {self.limit} bytes]\n")
+        return [b"" if self.ends_line else b"\n", marker.encode(), tail]
+
+    def _write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.ends_line = data.endswith(b"\n")
+        view = memoryview(data)
+        while view and self.unwritable is None:
+            try:
+                view = view[os.write(self.file, view):]
+            except OSError as error:
+                self.unwritable = error
+
+
+@dataclass(eq=False)
+class RunningNode:
+    """A node the launcher started: whom to answer, the marker its processes carry, its log."""
+
+    request_id: str
+    pid: int
+    marker: str
+    output: CappedLog
+    command: subprocess.Popen[bytes] | None
+
+
 class Launcher:
     """Answers on a private copy of its standard output; anything else printed (warnings, a library's messages)
     goes to standard error, where it cannot garble an answer."""
@@ -121,32 +273,36 @@ class Launcher:
     def __init__(self) -> None:
         self.answers = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
-        self.running: dict[int, str] = {}  # pid → request id
-        self.commands: dict[int, subprocess.Popen[bytes]] = {}  # kept, so that only `_wait` reaps them
-        self.lock = threading.Lock()  # one answer line at a time, from the main and the waiting threads
+        self.by_pid: dict[int, RunningNode] = {}  # main processes not reaped yet
+        self.unfinished: set[RunningNode] = set()  # nodes not answered yet
+        self.lock = threading.Condition()  # starting and reaping; notified when a child was started
+        self.spawned = False
+        self.writing = threading.Lock()  # one answer line at a time
         self.importing: threading.Thread | None = None
 
     def answer(self, **fields: Any) -> None:
-        with self.lock:
+        with self.writing, contextlib.suppress(OSError):  # the server may be gone; nodes are stopped regardless
             self.answers.write(json.dumps(fields) + "\n")
             self.answers.flush()
 
     def serve(self) -> None:
+        threading.Thread(target=self._reap, daemon=True).start()
         for line in sys.stdin:
+            self._handle(line)
+        self.stop_all()
+
+    def _handle(self, line: str) -> None:
+        """Start one node; any failure to start it is that node's answer, never the launcher's end."""
+        request_id = None
+        try:
             request = json.loads(line)
             if "prepare" in request:
                 self._prepare_notebooks()
-                continue
-            try:
-                pid = self._start(request)
-            except OSError as error:
-                self.answer(id=request["id"], error=str(error))
-                continue
-            with self.lock:
-                self.running[pid] = request["id"]
-            self.answer(id=request["id"], pid=pid)
-            threading.Thread(target=self._wait, args=(pid,), daemon=True).start()
-        self.stop_all()
+                return
+            request_id = request["id"]
+            self._start(request)
+        except Exception as error:
+            self.answer(id=request_id, error=str(error) or type(error).__name__)
 
     def _prepare_notebooks(self) -> threading.Thread:
         """Import papermill in the background, once; without it, each notebook node reports the ImportError."""
@@ -155,72 +311,170 @@ class Launcher:
             self.importing.start()
         return self.importing
 
-    def _start(self, request: dict[str, Any]) -> int:
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            if "argv" in request:
-                command = subprocess.Popen(request["argv"], cwd=request["cwd"], env=request["env"], stdout=log,
-                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-                self.commands[command.pid] = command
-                return command.pid
+    def _start(self, request: dict[str, Any]) -> None:
+        _refuse_unusable(request)
+        env = {**request["env"], NODE_MARKER: secrets.token_hex(8)}
+        if "argv" not in request:
             self._prepare_notebooks().join()  # never fork while another thread is importing
-            pid = os.fork()
-            if pid == 0:
-                self._notebook_child(request, log, self.answers.fileno())
-            return pid
-        finally:
-            os.close(log)
+        output = CappedLog(request["log"], request["max_log_bytes"])
+        with self.lock:  # held until the node is known: the reaper must find it when it ends, however soon
+            try:
+                pid, command = self._spawn(request, env, output.write_end)
+            except BaseException:
+                output.abandon()
+                raise
+            output.start()
+            node = RunningNode(request["id"], pid, env[NODE_MARKER], output, command)
+            self.by_pid[pid] = node
+            self.unfinished.add(node)
+            self.spawned = True
+            self.lock.notify()
+            self.answer(id=node.request_id, pid=pid)  # before the reaper can answer its exit
 
     @staticmethod
-    def _notebook_child(request: dict[str, Any], log: int, answers: int) -> None:
-        """In the forked child: become the node (own session, log as output, its directory and environment)."""
-        code = 1
-        try:
-            os.setsid()
-            os.dup2(log, 1)
-            os.dup2(log, 2)
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            for descriptor in (null, log, answers):  # the server must see the launcher's answers end when the
-                os.close(descriptor)                 # launcher does, not when this node does
-            # Fresh streams, with nothing the launcher had buffered.
-            sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
-            sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
-            os.chdir(request["cwd"])
-            os.environ.clear()
-            os.environ.update(request["env"])
-            from .notebook_runner import run_notebook
+    def _spawn(request: dict[str, Any], env: dict[str, str], output: int) -> tuple[int, subprocess.Popen[bytes] | None]:
+        """The node's main process, in a session of its own, writing to `output`: a command, or a forked child
+        that runs the notebook."""
+        if "argv" in request:
+            command = subprocess.Popen(request["argv"], cwd=request["cwd"], env=env, stdout=output, stderr=output,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            return command.pid, command
+        pid = os.fork()
+        if pid == 0:
+            _notebook_child(request, env, output)
+        return pid, None
 
-            notebook = request["notebook"]
-            code = run_notebook(notebook["source"], notebook["executed"], notebook["default_kernel"])
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
+    def _reap(self) -> None:
+        """Reap every child, the nodes and the orphans re-parented to the launcher; a node's end is then answered.
+        The only caller of `waitpid`, so no exit status goes astray."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                with self.lock:
+                    self.lock.wait_for(lambda: self.spawned)
+                    self.spawned = False
+                continue
+            with self.lock:
+                node = self.by_pid.pop(pid, None)
+            if node is not None:
+                code = os.waitstatus_to_exitcode(status)
+                if node.command is not None:
+                    node.command.returncode = code  # reaped here: the Popen must not wait for it again
+                threading.Thread(target=self._finish, args=(node, code), daemon=True).start()
 
-    def _wait(self, pid: int) -> None:
-        command = self.commands.get(pid)
-        code = command.wait() if command else os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    def _finish(self, node: RunningNode, code: int) -> None:
+        """The node's main process ended: stop what it left running, complete its log, answer."""
+        stop_processes(lambda pid: _marker(pid) == node.marker)
+        node.output.finish()
         with self.lock:
-            request_id = self.running.pop(pid)
-            self.commands.pop(pid, None)
-        self.answer(id=request_id, exit=code)
+            self.unfinished.discard(node)
+        self.answer(id=node.request_id, exit=code)
 
     def stop_all(self) -> None:
-        """The server is gone or done: stop every node still running (its whole process group)."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with self.lock:
-                pids = list(self.running)
-            for pid in pids:
+        """The server is gone or done: stop every node still running and everything they started."""
+        with self.lock:
+            for node in self.unfinished:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, sig)
-            deadline = time.monotonic() + STOP_GRACE_SECONDS
-            while self.running and time.monotonic() < deadline:
-                time.sleep(0.05)
+                    os.killpg(node.pid, signal.SIGTERM)
+        stop_processes(lambda pid: True)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while self.unfinished and time.monotonic() < deadline:  # let their logs be completed
+            time.sleep(0.05)
+
+
+def _refuse_unusable(request: dict[str, Any]) -> None:
+    """Name the field the OS would refuse, rather than let a fork fail with 'embedded null byte'."""
+    for name, value in request["env"].items():
+        if "\0" in name or "\0" in value:
+            raise ValueError(f"environment variable {name!r} holds a NUL character, which no process accepts")
+    if not os.path.isdir(request["cwd"]):
+        raise FileNotFoundError(f"the node's directory {request['cwd']} does not exist")
+
+
+def _notebook_child(request: dict[str, Any], env: dict[str, str], output: int) -> None:
+    """In the forked child: become the node (own session, the log pipe as output, its directory and environment)."""
+    code = 1
+    try:
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for descriptor in os.listdir("/proc/self/fd"):  # the launcher's answers, other nodes' pipes: theirs
+            with contextlib.suppress(OSError):
+                if int(descriptor) > 2:
+                    os.close(int(descriptor))
+        # Fresh streams, with nothing the launcher had buffered.
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(env)
+        from .notebook_runner import run_notebook
+
+        notebook = request["notebook"]
+        code = run_notebook(notebook["source"], notebook["executed"], notebook["default_kernel"])
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def stop_processes(belongs: Callable[[int], bool]) -> None:
+    """SIGTERM the launcher's living descendants for which `belongs(pid)` holds, with their own descendants, then
+    SIGKILL what is left after a grace; processes they start meanwhile are found on the next look."""
+    signalled: set[int] = set()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while True:
+        targets = _select_subtrees(descendants(os.getpid()), belongs)
+        if not targets:
+            return
+        late = time.monotonic() > deadline
+        for pid in targets if late else targets - signalled:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL if late else signal.SIGTERM)
+        signalled |= targets
+        time.sleep(0.05)
+
+
+def _select_subtrees(tree: dict[int, list[int]], belongs: Callable[[int], bool]) -> set[int]:
+    selected: set[int] = set()
+    frontier = [pid for pid in tree if belongs(pid)]
+    while frontier:
+        selected.update(frontier)
+        frontier = [child for pid in frontier for child in tree.get(pid, []) if child not in selected]
+    return selected
+
+
+def _marker(pid: int) -> str | None:
+    """The node marker in the environment a process started with (unsetting it later does not hide it)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            variables = environ.read().split(b"\0")
+    except OSError:
+        return None
+    prefix = f"{NODE_MARKER}=".encode()
+    return next((v[len(prefix):].decode() for v in variables if v.startswith(prefix)), None)
+
+
+def _become_subreaper() -> None:
+    """Orphans of our nodes become our children (not init's), so they can be found and stopped."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        print(f"elyra-proc launcher: not a subreaper ({os.strerror(ctypes.get_errno())}); processes a node leaves "
+              "behind may outlive it", file=sys.stderr)
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, lambda signum, frame: None)  # the CLI or server decides; closing stdin stops us
+    _become_subreaper()
+    Launcher().serve()
 
 
 if __name__ == "__main__":
-    Launcher().serve()
+    main()

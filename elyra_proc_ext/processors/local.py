@@ -1,9 +1,10 @@
 """The embedded default runtime: runs each node as a process on this machine, independent nodes in parallel.
 
 Every node runs in its own process group, started by the launcher (see `launcher`; notebooks through papermill),
-so the server's event loop never blocks, a cancelled run kills everything it started, nothing outlives a server
-that dies, and the source notebook is never overwritten: the executed copy and the node's log are kept in the
-run's directory.
+so the server's event loop never blocks, a cancelled run kills everything it started, nothing a node starts
+outlives it or a server that dies, and the source notebook is never overwritten: the executed copy and the node's
+log (capped at `max_log_bytes`) are kept in the run's directory, in a folder named by `safe_name` of the node id,
+so no id, however hostile, decides where anything is written.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, ClassVar
 from traitlets import Bool, Int, Unicode
 
 from ..model import Node, Pipeline
+from ..names import safe_name
 from .base import PipelineProcessor, RunContext, RunOutcome, RunStatus
 from .launcher import LaunchedNode, LauncherGone, NodeLauncher
 
@@ -47,6 +49,9 @@ class LocalProcessor(PipelineProcessor):
     default_kernel = Unicode("python3", config=True,
                              help="Kernel for notebooks whose kernelspec is missing or not installed here.")
     rscript = Unicode("Rscript", config=True, help="Command that runs R scripts.")
+    max_log_bytes = Int(50 * 2**20, min=2, config=True,
+                        help="Most bytes kept of a node's log; beyond it the log keeps its first and last half, with a "
+                             "line saying how much was left out between them.")
 
     def needs_runtime_image(self) -> bool:
         return self.require_runtime_image
@@ -111,11 +116,12 @@ class LocalProcessor(PipelineProcessor):
         async with slots:
             assert node.filename is not None
             source = context.root_dir / node.filename
-            node_dir = context.run_dir / node.id
+            node_dir = context.run_dir / safe_name(node.id)
             await asyncio.to_thread(node_dir.mkdir, parents=True, exist_ok=True)
             log_path = node_dir / "log.txt"
             artifacts = {"log": str(log_path)}
             request = {"id": f"{context.run_id}/{node.id}", "cwd": str(source.parent), "log": str(log_path),
+                       "max_log_bytes": self.max_log_bytes,
                        "env": {**os.environ, **node.env_vars, **context.parameters_for(node),
                                "ELYRA_RUNTIME_ENV": "local", "ELYRA_RUN_NAME": run_name, "PYTHONUNBUFFERED": "1"},
                        **self._command(node, source, node_dir, artifacts)}
@@ -137,7 +143,7 @@ class LocalProcessor(PipelineProcessor):
     def _command(self, node: Node, source: Path, node_dir: Path, artifacts: dict[str, str]) -> dict[str, Any]:
         """What the launcher starts: a notebook it runs itself, or a command."""
         if node.kind == "notebook":
-            executed = node_dir / source.name
+            executed = node_dir / f"{safe_name(source.stem)}.ipynb"
             artifacts["notebook"] = str(executed)
             return {"notebook": {"source": str(source), "executed": str(executed),
                                  "default_kernel": self.default_kernel}}
