@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CORPUS, ManagerFactory, load_json
+from conftest import CORPUS, ManagerFactory, load_json, needs_corpus
 from kfp_server import KfpTestServer
 from s3_server import S3Server
 
+from elyra_proc_ext.errors import ConflictError
 from elyra_proc_ext.manager import ProcessorManager
+from elyra_proc_ext.names import safe_name
 from elyra_proc_ext.processors.base import RunStatus
 from elyra_proc_ext.store import RunRecord
 
@@ -103,13 +105,14 @@ async def test_example_runs_on_kfp_and_data_flows_through_object_storage(
     objects = s3_server.objects(bucket, prefix)
     report = objects[f"{prefix}/output/report.txt"].decode()
     assert report.startswith("40 measurements")  # computed from two notebooks' outputs, downloaded by report.py
-    executed = json.loads(objects[f"{prefix}/summarize-summarize-executed.ipynb"])
+    executed = json.loads(objects[f"{prefix}/{safe_name('summarize/summarize')}-executed.ipynb"])
     assert any("'count': 40" in "".join(o.get("data", {}).get("text/plain", "")) for cell in executed["cells"]
                for o in cell.get("outputs", []))
-    assert "unit: celsius" in objects[f"{prefix}/per_station-per-station.log"].decode()
+    assert "unit: celsius" in objects[f"{prefix}/{safe_name('per_station/per-station')}.log"].decode()
     assert not (root / "hello_pipeline" / "output").exists()  # nothing ran in the workspace itself
 
 
+@needs_corpus
 async def test_corpus_pipeline_with_kubernetes_secret_credentials(
         make_manager: ManagerFactory, tmp_path: Path, kfp_server: KfpTestServer, s3_server: S3Server,
         bucket: str) -> None:
@@ -135,7 +138,7 @@ async def test_corpus_pipeline_with_kubernetes_secret_credentials(
         assert f"{prefix}/{output}" in objects
     consumer_log = next(log for name, log in logs.items() if name.startswith("consumer"))
     assert all(name in consumer_log for name in ("output-1.csv", "output-3.csv", "input-1.csv"))
-    package = (Path(record.run_dir) / f"{final.name}.yaml").read_text()
+    package = (Path(record.run_dir) / f"{safe_name(final.name)}.yaml").read_text()
     run = kfp_server.runs[record.result["kfp_run_id"]]
     for secret in (s3_server.secret_key, s3_server.access_key):
         assert secret not in package and secret not in json.dumps([run.runtime_config, run.pipeline_spec])
@@ -211,8 +214,8 @@ async def test_export_writes_the_compiled_yaml(manager: ProcessorManager, root: 
     assert spec["root"]["inputDefinitions"]["parameters"]["ROWS"]["defaultValue"] == 200
     assert s3_server.secret_key not in target.read_text()
     prefix = details["object_storage_path"].split("/", 2)[2]
-    assert f"{prefix}/report-report.tar.gz" in s3_server.objects(bucket, prefix)
-    with pytest.raises(FileExistsError):
+    assert f"{prefix}/{safe_name('report/report')}.tar.gz" in s3_server.objects(bucket, prefix)
+    with pytest.raises(ConflictError):
         await manager.export(submission, target)
 
 

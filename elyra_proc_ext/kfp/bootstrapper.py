@@ -314,8 +314,11 @@ def fetch_inputs(storage: S3, prefix: str, inputs: list[str], work: Path) -> Non
             if not names:
                 raise Failure(f"input {item!r} matches no object under {prefix}/: did the upstream node produce it?")
         for name in names:
+            target = (work / name).resolve()
+            if not target.is_relative_to(work):  # a listed key such as `prefix/../x` matched by `*/x`
+                raise Failure(f"refusing input object {prefix}/{name}: it would be written outside the work directory")
             log(f"downloading input {prefix}/{name}")
-            storage.download(f"{prefix}/{name}", work / name)
+            storage.download(f"{prefix}/{name}", target)
 
 
 def run_notebook(source: Path, executed: Path, tee: Tee) -> str | None:
@@ -415,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_args(argv, secrets)
         prefix = args.prefix.strip("/")
         outputs, inputs = split_list(args.outputs), split_list(args.inputs)
+        if not args.archive or args.archive.startswith(".") or Path(args.archive).name != args.archive:
+            raise Failure(f"--archive {args.archive!r} must be a plain file name: it also names the node's log")
         check_tools(args.file)
         storage = connect(args)
         work = Path(os.environ.get("ELYRA_PROC_WORK_DIR", "elyra-work")).resolve()

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Node, Pipeline
+from ..names import safe_name
 
 PARAMETER_TYPES: dict[str, tuple[type, str]] = {
     "String": (str, "String"), "Integer": (int, "Integer"), "Float": (float, "Float"), "Bool": (bool, "Boolean")}
@@ -59,9 +60,13 @@ class CompiledPipeline:
 
 
 def archive_name(node: Node) -> str:
-    """The object name of a node's dependency archive, unique per node as in Elyra."""
+    """The object name of a node's dependency archive: one safe path component, unique per node.
+
+    It also names the node's log and executed notebook, in the pods and in object storage, so a node id such as
+    `../../x` must not decide a path. The hashed raw value is `stem/id`: the stem has no `/`, so two nodes can
+    never share it (as `stem-id` could: `a-b` + `c` and `a` + `b-c`)."""
     stem = (node.filename or node.id).rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return f"{stem}-{node.id}.tar.gz"
+    return f"{safe_name(f'{stem}/{node.id}')}.tar.gz"
 
 
 @cache

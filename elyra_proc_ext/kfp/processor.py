@@ -7,7 +7,7 @@ pipelines, hands submissions and exports to those workers, and follows and cance
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import importlib.metadata
 import json
 import threading
 import time
@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from traitlets import Int
 
+from ..errors import BadRequestError, UnsupportedError
 from ..model import Issue, Pipeline
 from ..processes import WorkerPool
 from ..processors.base import PipelineProcessor, RemoteState, RunContext, RunOutcome, RunStatus
@@ -31,6 +32,18 @@ TASK_STATES = {**KFP_STATES, "RUNNING": RunStatus.RUNNING, "PENDING": RunStatus.
 SESSION_SECONDS = 300
 WORKER_DIED = ("The worker process submitting this pipeline stopped unexpectedly (out of memory?); submit again, "
                "and check the server log if it happens again.")
+
+
+@cache
+def sdk_installed() -> bool:
+    """Whether the kfp SDK and kfp-kubernetes are installed, asked of their package metadata: finding the spec of
+    `kfp.kubernetes` imports all of kfp, seconds in each fresh check worker."""
+    try:
+        importlib.metadata.distribution("kfp")
+        importlib.metadata.distribution("kfp-kubernetes")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 @cache
@@ -81,11 +94,17 @@ class KfpProcessor(PipelineProcessor):
         if runtime_config is None:
             return [Issue("invalidRuntime", "Kubeflow Pipelines needs a runtime configuration: choose one (or create "
                           "it with `elyra-proc config create`).", property_name="runtime_config")]
-        if importlib.util.find_spec("kfp") is None or importlib.util.find_spec("kfp.kubernetes") is None:
+        if not sdk_installed():
             return [Issue("invalidRuntime", "The kfp SDK is not installed on this server: pip install "
                           "'elyra_proc_ext[kfp]'.", property_name="runtime")]
-        return [Issue("invalidRuntime", f"Runtime configuration: {problem}", property_name="runtime_config")
-                for problem in self.check_runtime_config(runtime_config)]
+        issues = [Issue("invalidRuntime", f"Runtime configuration: {problem}", property_name="runtime_config")
+                  for problem in self.check_runtime_config(runtime_config)]
+        try:
+            submission.object_prefix(pipeline.cos_object_prefix)
+        except BadRequestError as error:
+            issues.append(Issue("invalidPipeline", str(error), property_name="cos_object_prefix",
+                                value=pipeline.cos_object_prefix, pipeline_id=pipeline.id))
+        return issues
 
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
         created = submission.Submitted()
@@ -114,7 +133,7 @@ class KfpProcessor(PipelineProcessor):
 
     async def cancel(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> None:
         if not result.get("kfp_run_id") or runtime_config is None:
-            raise NotImplementedError("this run never reached Kubeflow Pipelines")
+            raise UnsupportedError("this run never reached Kubeflow Pipelines")
         await asyncio.to_thread(lambda: self._session(runtime_config).terminate(result["kfp_run_id"]))
 
     async def test_connection(self, runtime_config: dict[str, Any]) -> str:

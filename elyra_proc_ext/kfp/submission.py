@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from .. import processes
+from ..errors import BadRequestError
 from ..model import Node, Pipeline
+from ..names import safe_name
 from ..processors.base import RunContext, RunOutcome, RunStatus
+from ..redaction import without_credentials
 from .compiler import StagingPlan, archive_name, compile_pipeline
 
 CREDENTIAL_MODES = {"USER_CREDENTIALS": "arguments", "KUBERNETES_SECRET": "secret",
                     "AWS_IAM_ROLES_FOR_SERVICE_ACCOUNTS": "ambient"}
 PARALLEL_UPLOADS = 8
 PROGRESS_INTERVAL = 0.2  # seconds between two "uploaded k of n" messages: each one is saved with the run record
+PREFIX_LIMIT = 512  # UTF-8 bytes of cos_object_prefix: S3 keys end at 1024, and the run folder and names follow
 
 
 class SubmissionCancelled(Exception):
@@ -102,7 +106,7 @@ def submit(pipeline: Pipeline, context: RunContext) -> RunOutcome:
 def export(pipeline: Pipeline, context: RunContext, path: Path) -> dict[str, Any]:
     """Stage the archives (the exported pipeline must find them) and write the compiled YAML to `path`."""
     submitted = Submitted()
-    staging = _stage(pipeline, context, submitted)
+    staging = _stage(pipeline, context, submitted, _run_stamp(context))
     compiled = compile_pipeline(pipeline, staging)
     path.write_text(compiled.to_yaml(), encoding="utf-8")
     return {**submitted.details, "tasks": len(compiled.task_names)}
@@ -120,14 +124,14 @@ def _submit(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> No
     step(f"Connecting to Kubeflow Pipelines at {metadata['api_endpoint']}")
     session = KfpSession(connect(metadata), metadata.get("user_namespace"))
     session.check_namespace()
-    staging = _stage(pipeline, context, submitted)
+    stamp = _run_stamp(context)
+    staging = _stage(pipeline, context, submitted, stamp)
     step("Compiling the pipeline")
     compiled = compile_pipeline(pipeline, staging)
     submitted.details["display_names"] = {name: node_id for node_id, name in compiled.display_names.items()}
     submitted.details["task_names"] = {name: node_id for node_id, name in compiled.task_names.items()}
-    package = context.run_dir / f"{pipeline.name}.yaml"
+    package = context.run_dir / f"{safe_name(pipeline.name)}.yaml"
     package.write_text(compiled.to_yaml(), encoding="utf-8")
-    stamp = staging.prefix.rsplit("/", 1)[-1].removeprefix(f"{pipeline.name}-")
     step("Uploading the pipeline to Kubeflow Pipelines")
     pipeline_id, version_id = session.upload(str(package), pipeline.name, f"{pipeline.name}-{stamp}",
                                              pipeline.description or f"Elyra pipeline {pipeline.name}")
@@ -155,17 +159,43 @@ def _step(context: RunContext, submitted: Submitted, message: str) -> None:
     context.progress(message)
 
 
-def _stage(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> StagingPlan:
-    """Archive each node's file and dependencies and upload them under this run's own prefix, several at once
-    (each upload mostly waits on the network)."""
+def _run_stamp(context: RunContext) -> str:
+    """Unique per run: names its object storage folder and, after the pipeline name, its KFP version and run."""
+    return f"{time.strftime('%m%d%H%M%S')}-{context.run_id[:6]}"
+
+
+def object_prefix(raw: object) -> str:
+    """The pipeline default `cos_object_prefix` as a key prefix ('' when unset); empty segments (a leading,
+    trailing or doubled '/') are dropped. Segments `.` and `..`, backslashes and control characters are refused,
+    not rewritten: storage front ends and tools that normalise paths would let them climb out of the prefix, and a
+    silently different prefix would put the run where its user does not look."""
+    if raw is not None and not isinstance(raw, str):
+        raise BadRequestError(f"The pipeline default cos_object_prefix must be text, not {type(raw).__name__}.")
+    segments = [segment for segment in (raw or "").split("/") if segment]
+    prefix = "/".join(segments)
+    if any(segment in (".", "..") for segment in segments):
+        problem = "has a '.' or '..' segment: object keys are not paths to climb, remove it"
+    elif any(character == "\\" or not character.isprintable() for character in prefix):
+        problem = "holds a backslash or a control character: separate segments with '/'"
+    elif len(prefix.encode("utf-8", "surrogatepass")) > PREFIX_LIMIT:
+        problem = f"is longer than {PREFIX_LIMIT} bytes: object keys end at 1024, shorten it"
+    else:
+        return prefix
+    raise BadRequestError(f"The pipeline default cos_object_prefix {prefix[:80]!r} {problem}.")
+
+
+def _stage(pipeline: Pipeline, context: RunContext, submitted: Submitted, stamp: str) -> StagingPlan:
+    """Archive each node's file and dependencies and upload them under this run's own folder, several at once
+    (each upload mostly waits on the network). Keys are made of safe names only: the raw pipeline name and
+    node ids never decide a path, here or in the pods."""
     from ..storage import build_archive
 
     metadata = context.runtime_config or {}
     storage = object_storage(metadata)
     _step(context, submitted, f"Checking object storage bucket '{metadata['cos_bucket']}'")
     storage.check()
-    run_folder = f"{pipeline.name}-{time.strftime('%m%d%H%M%S')}-{context.run_id[:6]}"  # unique per run
-    prefix = "/".join(part.strip("/") for part in (pipeline.cos_object_prefix or "", run_folder) if part)
+    run_folder = f"{safe_name(pipeline.name)}-{stamp}"
+    prefix = "/".join(part for part in (object_prefix(pipeline.cos_object_prefix), run_folder) if part)
     public = str(metadata.get("public_cos_endpoint") or metadata["cos_endpoint"]).rstrip("/")
     submitted.details.update(object_storage_url=public, object_storage_path=f"/{metadata['cos_bucket']}/{prefix}")
     archives = Path(tempfile.mkdtemp(prefix="archives-", dir=context.run_dir))
@@ -193,7 +223,8 @@ def _stage(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> Sta
                 future.cancel()
     archives.rmdir()
     mode = CREDENTIAL_MODES[metadata.get("cos_auth_type") or "USER_CREDENTIALS"]
-    return StagingPlan(endpoint=str(metadata["cos_endpoint"]).rstrip("/"), bucket=metadata["cos_bucket"],
+    return StagingPlan(endpoint=without_credentials(str(metadata["cos_endpoint"]).rstrip("/")),  # pods sign with keys
+                       bucket=metadata["cos_bucket"],
                        prefix=prefix, credentials=mode, secret_name=metadata.get("cos_secret"))
 
 
