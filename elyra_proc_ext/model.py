@@ -6,6 +6,7 @@ every path already resolved against the workspace root, so a processor never re-
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -15,6 +16,11 @@ PYTHON_OP = "execute-python-node"
 R_OP = "execute-r-node"
 GENERIC_OPS = {NOTEBOOK_OP: "notebook", PYTHON_OP: "python", R_OP: "r"}
 MAX_MESSAGE, MAX_VALUE = 1000, 200
+
+
+def printable(text: str) -> str:
+    """`text` with NUL characters and lone surrogates written as escapes (`\\x00`, `\\ud800`)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\0", "\\x00")
 
 
 class Severity(IntEnum):
@@ -40,7 +46,11 @@ class Issue:
     pipeline_id: str | None = None
 
     def __post_init__(self) -> None:
-        """User values can be huge (a 100,000-character label): messages and values are kept readable."""
+        """User values can be huge (a 100,000-character label) or unprintable (NUL, lone surrogates): messages,
+        names and values are kept readable, and printable on any UTF-8 terminal or JSON client."""
+        for name in ("message", "node_name", "value"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, printable(getattr(self, name)))
         if len(self.message) > MAX_MESSAGE:
             object.__setattr__(self, "message", self.message[:MAX_MESSAGE - 1] + "…")
         if isinstance(self.value, str) and len(self.value) > MAX_VALUE:
@@ -212,30 +222,51 @@ class Pipeline:
         return order
 
     def nodes_in_cycles(self) -> list[Node]:
-        """Nodes that depend on themselves through their links."""
-        pending = {node_id: sum(p in self.nodes for p in node.parent_ids) for node_id, node in self.nodes.items()}
-        children = self.children()
-        ready = [node_id for node_id, count in pending.items() if count == 0]
-        while ready:
-            for child in children[ready.pop()]:
-                pending[child] -= 1
-                if pending[child] == 0:
-                    ready.append(child)
-        blocked = {node_id for node_id, count in pending.items() if count > 0}
-        return [node for node_id, node in self.nodes.items()
-                if node_id in blocked and _reaches(node_id, node_id, blocked, children)]
+        """Nodes that depend on themselves through their links, in document order: those in a strongly connected
+        component of more than one node, or linked to themselves. Linear in nodes plus links, so a ring of
+        thousands of nodes costs what a chain does."""
+        cyclic = {node_id for component in strongly_connected(self.nodes, self.children()) if len(component) > 1
+                  for node_id in component}
+        cyclic.update(node_id for node_id, node in self.nodes.items() if node_id in node.parent_ids)
+        return [node for node_id, node in self.nodes.items() if node_id in cyclic]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _reaches(start: str, target: str, within: set[str], children: dict[str, list[str]]) -> bool:
-    stack, seen = list(children[start]), set()
-    while stack:
-        node_id = stack.pop()
-        if node_id == target:
-            return True
-        if node_id in within and node_id not in seen:
-            seen.add(node_id)
-            stack.extend(children[node_id])
-    return False
+def strongly_connected(ids: Iterable[str], successors: Mapping[str, Sequence[str]]) -> Iterator[list[str]]:
+    """The strongly connected components of a graph (iterative Tarjan: linear, no recursion limit), each after
+    every component it reaches. `successors` holds every id; links to ids outside it are ignored."""
+    index: dict[str, int] = {}
+    lowlink: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    for start in ids:
+        if start in index:
+            continue
+        work = [(start, iter(successors[start]))]
+        index[start] = lowlink[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            current, pending = work[-1]
+            following = next(pending, None)
+            if following is None:
+                work.pop()
+                if work:
+                    lowlink[work[-1][0]] = min(lowlink[work[-1][0]], lowlink[current])
+                if lowlink[current] == index[current]:
+                    component = []
+                    while not component or component[-1] != current:
+                        component.append(stack.pop())
+                        on_stack.discard(component[-1])
+                    yield component
+            elif following not in successors:
+                continue
+            elif following not in index:
+                index[following] = lowlink[following] = len(index)
+                stack.append(following)
+                on_stack.add(following)
+                work.append((following, iter(successors[following])))
+            elif following in on_stack:
+                lowlink[current] = min(lowlink[current], index[following])

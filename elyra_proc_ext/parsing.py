@@ -29,6 +29,7 @@ from .model import (
     PipelineParameter,
     Toleration,
     VolumeMount,
+    strongly_connected,
 )
 
 SCHEMA_VERSION = "3.0"
@@ -78,16 +79,19 @@ def json_path(parts: Iterable[str | int], prefix: str = "") -> str:
 
 
 def _schema_issues(errors: Iterator[ValidationError], prefix: str = "") -> list[Issue]:
-    issues = []
+    """Each problem once: jsonschema reports a `required` error per missing field (each of which lists them all
+    here), and the branches of `oneOf`/`anyOf` or a shared `$ref` can repeat the same finding."""
+    issues: dict[tuple[str, str], Issue] = {}
     for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         if error.validator == "required":  # name the missing field itself, not the object holding it
             for name in [key for key in error.validator_value if key not in error.instance]:
                 path = json_path([*error.absolute_path, name], prefix)
-                issues.append(Issue("invalidJSON", f"{path} is required but missing.", property_name=path))
+                issues.setdefault((path, "required"), Issue("invalidJSON", f"{path} is required but missing.",
+                                                            property_name=path))
             continue
         path = json_path(error.absolute_path, prefix)
-        issues.append(Issue("invalidJSON", f"{path}: {error.message}", property_name=path))
-    return issues
+        issues.setdefault((path, error.message), Issue("invalidJSON", f"{path}: {error.message}", property_name=path))
+    return list(issues.values())
 
 
 def decode(text: str | bytes) -> tuple[Any, list[Issue]]:
@@ -223,8 +227,9 @@ class _PipelineBuilder:
     def build(self) -> Pipeline:
         self._walk(self.primary, None, set())
         position = {node_id: index for index, node_id in enumerate(self.nodes)}
+        behind = self._behind_pass_through()
         for node in self.nodes.values():
-            parents = self._resolve(self.raw_parents[node.id])
+            parents = set().union(*(behind.get(parent_id, {parent_id}) for parent_id in self.raw_parents[node.id]))
             node.parent_ids = sorted(parents, key=lambda p: (position.get(p, len(position)), p))
         app_data = self.primary["app_data"]
         if not self.nodes:
@@ -286,19 +291,23 @@ class _PipelineBuilder:
                  and any(port.get("links") for port in n.get("inputs", []))]
         self.pass_through[node["id"]] = exits
 
-    def _resolve(self, parent_ids: list[str]) -> set[str]:
-        """Replace supernode and binding parents by the execution nodes behind them (iteratively: chains of
-        bindings can be long)."""
-        resolved: set[str] = set()
-        pending, seen = list(parent_ids), set()
-        while pending:
-            parent_id = pending.pop()
-            if parent_id in self.nodes or parent_id not in self.pass_through:
-                resolved.add(parent_id)  # an execution node, or a dangling link kept so validation names it
-            elif parent_id not in seen:
-                seen.add(parent_id)
-                pending.extend(self.pass_through[parent_id])
-        return resolved
+    def _behind_pass_through(self) -> dict[str, frozenset[str]]:
+        """For each supernode and binding, the execution nodes behind it (and dangling links, kept so validation
+        names them). Computed once per strongly connected group, each after the groups it leads to, so a long
+        chain of bindings shared by thousands of nodes is walked once rather than once per node; a group with a
+        single source shares its set."""
+        links = {entry: [p for p in parents if p in self.pass_through] for entry, parents in self.pass_through.items()}
+        behind: dict[str, frozenset[str]] = {}
+        for group in strongly_connected(self.pass_through, links):
+            members = set(group)
+            direct = {p for entry in group for p in self.pass_through[entry] if p not in self.pass_through}
+            inherited = {behind[p] for entry in group for p in links[entry] if p not in members}
+            if not direct and len(inherited) == 1:
+                shared = next(iter(inherited))
+            else:
+                shared = frozenset(direct).union(*inherited)
+            behind.update(dict.fromkeys(group, shared))
+        return behind
 
     def _node(self, raw: dict[str, Any], pipeline_id: str) -> Node:
         app_data = raw.get("app_data") or {}

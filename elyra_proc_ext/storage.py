@@ -9,7 +9,6 @@ module stays cheap for servers that never run remotely.
 
 from __future__ import annotations
 
-import glob
 import os
 import posixpath
 import tarfile
@@ -20,21 +19,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from .errors import StorageError
+from .globbing import bounded_glob, has_magic
+
 MIB = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * MIB
 _SESSION_LOCK = threading.Lock()  # boto3 sessions may not create clients from two threads at once
 CREDENTIAL_ERRORS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
                      "InvalidClientTokenId", "AccessDenied", "Forbidden", "403"}
 MISSING_OBJECT_ERRORS = {"NoSuchKey", "NotFound", "404"}
-
-
-class StorageError(Exception):
-    """A clear, secret-free message saying what failed and how to fix it. `status` is what our API answers:
-    502 when storage failed or refused, 504 when it did not answer in time."""
-
-    def __init__(self, message: str, status: int = 502) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class ObjectStorage:
@@ -265,14 +258,20 @@ def _expand(root: Path, node_dir: Path, dependency: str, recursive: bool,
     if posixpath.isabs(normalized) or normalized == ".." or normalized.startswith("../"):
         raise StorageError(f"dependency {dependency!r} of {node_file} is outside the node file's directory: "
                            "dependencies must be in that directory or below it")
-    if glob.has_magic(normalized):
+    if has_magic(normalized):
         patterns = {normalized}
         if recursive and "**" not in normalized:
             head, tail = posixpath.split(normalized)
             patterns.add(posixpath.join(head, "**", tail))
-        matches = sorted({m for p in patterns for m in glob.glob(p, root_dir=node_dir, recursive=recursive)})
-        # A directory a pattern matches is taken whole only with include_subdirectories.
-        candidates = [(node_dir / match, recursive) for match in matches]
+        matches = sorted({m for p in patterns for m in bounded_glob(node_dir, p, recursive=recursive)})
+        # A directory a pattern matches is taken whole only with include_subdirectories, and once: not again
+        # for each folder inside it that the pattern matches too.
+        taken: set[str] = set()
+        candidates = []
+        for match in matches:  # sorted: a folder comes before what is inside it
+            if not (recursive and _ancestors(match) & taken):
+                candidates.append((node_dir / match, recursive))
+                taken.add(match)
     else:
         candidates = [(node_dir / normalized, True)]
     found = False
@@ -288,6 +287,12 @@ def _expand(root: Path, node_dir: Path, dependency: str, recursive: bool,
         _inside_root(root, node_dir / normalized, dependency)  # a link leading outside is named as such
         raise StorageError(f"dependency {dependency!r} of {node_file} matches no file in {node_dir}: "
                            "fix the node's dependencies")
+
+
+def _ancestors(relative: str) -> set[str]:
+    """The folders above a '/'-separated relative path: 'a/b/c' -> {'a', 'a/b'}."""
+    parts = relative.split("/")
+    return {"/".join(parts[:index]) for index in range(1, len(parts))}
 
 
 def _walk(root: Path, node_dir: Path, directory: Path, recursive: bool,

@@ -6,12 +6,12 @@ It touches the file system (existence, symlinks): call it off the event loop.
 
 from __future__ import annotations
 
-import glob
 import posixpath
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from .globbing import PatternTooBroadError, bounded_glob, has_magic
 from .model import Issue, Node, Pipeline, Severity
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -23,8 +23,9 @@ IMAGE_REFERENCE = re.compile(
     r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$")
 TOLERATION_OPERATORS = {"Exists", "Equal"}
 TOLERATION_EFFECTS = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
+FIELD_ISSUE_TYPES = {"env_vars": "invalidEnvironmentVariable", "pipeline_parameters": "invalidPipelineParameter",
+                     "filename": "invalidFilePath", "dependencies": "invalidFilePath", "outputs": "invalidFilePath"}
 EXTENSIONS = {"notebook": (".ipynb",), "python": (".py",), "r": (".r", ".R")}
-GLOB_CHARACTERS = set("*?[")
 
 
 def confined_path(root: Path, relative: str) -> Path | None:
@@ -62,19 +63,69 @@ def validate_pipeline(pipeline: Pipeline, root_dir: Path, *, requires_runtime_im
     supported = set(supported_ops)
     issues = _graph_issues(pipeline)
     issues += _parameter_issues(pipeline)
+    defined = {parameter.name for parameter in pipeline.parameters}
     for node in pipeline.nodes.values():
         if node.op not in supported:
             issues.append(_unsupported_op(node, runtime_name))
             continue
         if node.is_generic:
+            unreceivable = _unreceivable_issues(node)
+            if unreceivable:  # the other checks would only repeat these values back, unprintably
+                issues += unreceivable
+                continue
             issues += _file_issues(node, root)
             issues += _image_issues(node, requires_runtime_image)
             issues += _resource_issues(node)
             issues += _kubernetes_issues(node)
             issues += [node.issue("invalidPipelineParameter", f"Node '{node.name}' uses pipeline parameter "
                                   f"'{name}', which the pipeline does not define.", "pipeline_parameters", name)
-                       for name in node.pipeline_parameters
-                       if name not in {parameter.name for parameter in pipeline.parameters}]
+                       for name in node.pipeline_parameters if name not in defined]
+    return issues
+
+
+def unreceivable(value: str) -> str | None:
+    """Why no process can receive `value` as an argument, environment variable or file name (the operating
+    system ends C strings at NUL; a lone surrogate has no UTF-8 bytes), or None when it can."""
+    if "\0" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
+def _received_values(node: Node) -> Iterable[tuple[str, str]]:
+    """(field, text) for every value of `node` that reaches a process, a file system or Kubernetes."""
+    for field_name in ("filename", "runtime_image", "gpu_vendor"):
+        if getattr(node, field_name):
+            yield field_name, getattr(node, field_name)
+    for name, value in node.env_vars.items():
+        yield "env_vars", name
+        yield "env_vars", value
+    for field_name in ("dependencies", "outputs", "pipeline_parameters"):
+        yield from ((field_name, str(value)) for value in getattr(node, field_name))
+    for secret in node.kubernetes_secrets:
+        yield from (("kubernetes_secrets", value) for value in (secret.env_var, secret.name, secret.key))
+    for volume in node.mounted_volumes:
+        yield from (("mounted_volumes", value) for value in (volume.path, volume.pvc_name, volume.sub_path or ""))
+    for toleration in node.kubernetes_tolerations:
+        yield from (("kubernetes_tolerations", value) for value in (toleration.key, toleration.operator,
+                                                                    toleration.value, toleration.effect))
+    for field_name in ("kubernetes_pod_labels", "kubernetes_pod_annotations"):
+        for key, value in getattr(node, field_name).items():
+            yield field_name, key
+            yield field_name, value
+
+
+def _unreceivable_issues(node: Node) -> list[Issue]:
+    issues = []
+    for field_name, value in _received_values(node):
+        problem = unreceivable(value)
+        if problem:
+            issues.append(node.issue(FIELD_ISSUE_TYPES.get(field_name, "invalidNodeProperty"),
+                                     f"Node '{node.name}': {field_name} value '{value}' "
+                                     f"{problem}; no process can receive it.", field_name, value))
     return issues
 
 
@@ -112,6 +163,14 @@ def _graph_issues(pipeline: Pipeline) -> list[Issue]:
 def _parameter_issues(pipeline: Pipeline) -> list[Issue]:
     issues, seen = [], set()
     for parameter in pipeline.parameters:
+        texts = [value for value in (parameter.name, parameter.value, parameter.default_value)
+                 if isinstance(value, str)]
+        problems = [(text, problem) for text in texts if (problem := unreceivable(text))]
+        if problems:
+            issues += [Issue("invalidPipelineParameter", f"Pipeline parameter '{parameter.name}': "
+                             f"'{text}' {problem}; no process can receive it.",
+                             property_name="pipeline_parameters", value=text) for text, problem in problems]
+            continue
         if parameter.name in seen:
             issues.append(Issue("invalidPipelineParameter", f"Pipeline parameter '{parameter.name}' is defined "
                                 "more than once.", property_name="pipeline_parameters", value=parameter.name))
@@ -157,15 +216,20 @@ def _dependency_issues(node: Node, root: Path, relative: str, declared: str) -> 
     if escapes or confined_path(root, relative.split("*")[0].rstrip("/") or ".") is None:
         return [node.issue("invalidFilePath", f"Node '{node.name}': dependency '{declared}' is outside the "
                            "workspace root.", "dependencies", declared)]
-    if GLOB_CHARACTERS & set(declared):
-        matches = glob.glob(glob.escape(str(root)) + "/" + relative, recursive=node.include_subdirectories)
+    if has_magic(declared):
+        try:
+            matches = bounded_glob(root, relative, recursive=node.include_subdirectories)
+        except PatternTooBroadError as error:
+            return [node.issue("invalidFilePath", f"Node '{node.name}': dependency pattern '{declared}' matches too "
+                               f"much (more than {error.limit:,} paths to look at): name the folders or files.",
+                               "dependencies", declared)]
         if not matches:
             return [node.issue("invalidFilePath", f"Node '{node.name}': dependency pattern '{declared}' matches "
                                "no file.", "dependencies", declared)]
-        escaping = [m for m in matches if confined_path(root, Path(m).relative_to(root).as_posix()) is None]
+        escaping = [match for match in matches if confined_path(root, match) is None]
         return [node.issue("invalidFilePath", f"Node '{node.name}': dependency '{declared}' matches "
-                           f"'{Path(m).name}', a link to outside the workspace root.", "dependencies", declared)
-                for m in escaping]
+                           f"'{posixpath.basename(match)}', a link to outside the workspace root.", "dependencies",
+                           declared) for match in escaping]
     path = confined_path(root, relative)
     if path is None:
         return [node.issue("invalidFilePath", f"Node '{node.name}': dependency '{declared}' is outside the "
