@@ -6,17 +6,20 @@ SQLite and file checks in threads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Int
+from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from .checker import PipelineChecker, Submission
+from .errors import BadRequestError, ConflictError, InsufficientStorageError, UnknownRunError
 from .processors.base import PipelineProcessor, RunContext, RunStatus
 from .processors.registry import ProcessorRegistry
 from .runtime_configs import (
@@ -27,19 +30,30 @@ from .runtime_configs import (
     name_from_display_name,
     schema_errors,
 )
-from .store import NodeRecord, RunRecord, RunStore
+from .store import NodeRecord, RunRecord, RunStore, is_disk_full
 from .workers import CheckWorkers
 
 T = TypeVar("T")
+STOPPED = "The server stopped while this run was in progress."
+NAME_MAX, PATH_MAX = 255, 4096  # Linux's limits on one path component and a whole path, in bytes
 
 
-class UnknownRunError(KeyError):
-    """No run has this id."""
+class OrphanedRunError(ConflictError):
+    """A submitted run's runtime configuration was deleted: the run can no longer be followed or stopped from here."""
 
 
 class ProcessorManager(LoggingConfigurable):
     check_processes = Int(2, config=True, help="Worker processes that parse and validate posted pipelines, so that "
                                                "work never holds up the server's event loop (0: threads instead).")
+    storage_retry_seconds = Float(5.0, config=True, help="How often run records that could not be written (a full "
+                                                         "disk) are written again, until they are.")
+    check_timeout = Float(30.0, config=True, help="Seconds one check of a posted pipeline may take before it is "
+                                                  "stopped and answered with 422.")
+    checks_per_user = Int(0, config=True, help="Checks one user may have running at once; more wait in line. 0: one "
+                                               "fewer than check_processes (at least 1), so one user cannot hold "
+                                               "every check worker.")
+    checks_queued_per_user = Int(64, config=True, help="Checks of one user that may wait for a free slot; more are "
+                                                      "answered with 429.")
 
     def __init__(self, registry: ProcessorRegistry, store: RunStore, configs: RuntimeConfigStore, root_dir: Path,
                  runs_dir: Path, **kwargs: Any) -> None:
@@ -49,11 +63,19 @@ class ProcessorManager(LoggingConfigurable):
         self.configs = configs
         self.root_dir = root_dir
         self.checker = PipelineChecker(registry, configs, root_dir)
-        self.workers = CheckWorkers(root_dir, configs.directory, self.config, self.check_processes)
+        self.workers = CheckWorkers(root_dir, configs.directory, self.config, self.check_processes,
+                                    time_limit=self.check_timeout,
+                                    per_owner=self.checks_per_user or max(1, self.check_processes - 1),
+                                    queued_per_owner=self.checks_queued_per_user)
         self.runs_dir = runs_dir
         self._records: dict[str, RunRecord] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elyra-proc-db")
+        self._failures: dict[str, str] = {}  # runs being stopped because their records cannot be written, and why
+        self._flush_wanted = False
+        self._flusher: asyncio.Task[None] | None = None
+        self._retrying: asyncio.Task[None] | None = None
+        self._stopped = False  # after shutdown's last write: what changes later stays unwritten, as the store is closed
         self.listeners: list[Callable[[RunRecord, NodeRecord | None], None]] = []
 
     async def _in_database(self, function: Callable[..., T], *args: Any) -> T:
@@ -63,9 +85,11 @@ class ProcessorManager(LoggingConfigurable):
         """Parse and validate here, blocking; the server uses `prepare`, which does it in worker processes."""
         return self.checker.check(document, **options)
 
-    async def prepare(self, posted: Any, **options: Any) -> Submission:
-        """`PipelineChecker.check_posted` in worker processes: the server's event loop never parses a pipeline."""
-        return await self.workers.check(self.checker, posted, options)
+    async def prepare(self, posted: Any, *, owner: str | None = None, **options: Any) -> Submission:
+        """`PipelineChecker.check_posted` in worker processes: the server's event loop never parses a pipeline.
+        Limited in time (`check_timeout`) and, per `owner`, in number (`checks_per_user` running,
+        `checks_queued_per_user` waiting)."""
+        return await self.workers.check(self.checker, posted, options, owner)
 
     async def submit(self, submission: Submission) -> RunRecord:
         """Record the run and start it in the background; returns at once."""
@@ -75,7 +99,15 @@ class ProcessorManager(LoggingConfigurable):
         assert pipeline is not None and processor is not None
         config_name = submission.runtime_config.name if submission.runtime_config else None
         record = RunRecord.new(pipeline, processor.name, config_name, self.runs_dir)
-        await self._in_database(self.store.save, record)
+        self.store.stage(record)
+        try:
+            await self._write()
+        except Exception as error:
+            self.store.discard(record.id)  # a run that was refused must not appear once space returns
+            if is_disk_full(error):
+                raise InsufficientStorageError(f"{self._disk_full_message(error)} New runs are refused until "
+                                               "there is space again.") from None
+            raise
         self._records[record.id] = record
         self._tasks[record.id] = asyncio.create_task(self._execute(record, submission))
         return record
@@ -91,31 +123,49 @@ class ProcessorManager(LoggingConfigurable):
             on_details=lambda details: self._detailed(record, details))
 
     async def _execute(self, record: RunRecord, submission: Submission) -> None:
+        """Run the pipeline; whatever happens, a cancel at its first await included, the run ends in a final state."""
         pipeline, processor = submission.pipeline, submission.processor
         assert pipeline is not None and processor is not None
-        context = self._context(record, submission)
-        record.status, record.started = RunStatus.RUNNING, time.time()
-        await self._in_database(self.store.save, record)
-        await asyncio.to_thread(context.run_dir.mkdir, parents=True, exist_ok=True)
         try:
+            context = self._context(record, submission)
+            record.status, record.started = RunStatus.RUNNING, time.time()
+            self._save_soon(record, nodes=())
+            await asyncio.to_thread(context.run_dir.mkdir, parents=True, exist_ok=True)
             outcome = await processor.run(pipeline, context)
-            record.status, record.error = outcome.status, outcome.error
             record.result.update(outcome.details)
+            status, error = outcome.status, outcome.error
+            if status == RunStatus.FAILED and await asyncio.to_thread(_no_space_left, context.run_dir):
+                error = f"{self._disk_full_message('no space left on the device')} The run failed with: {error}"
         except asyncio.CancelledError:
-            record.status = RunStatus.CANCELLED if record.id in self._tasks else RunStatus.INTERRUPTED
-            record.error = "Cancelled by the user." if record.status == RunStatus.CANCELLED else \
-                "The server stopped while this run was in progress."
-        except Exception as error:
-            self.log.exception("Run %s on %s failed", record.id, processor.name)
-            record.status, record.error = RunStatus.FAILED, f"{processor.name} processor error: {error}"
-        finally:
-            record.finished = time.time()
-            for node in record.nodes:
-                if node.status in (RunStatus.PENDING, RunStatus.RUNNING) and record.status != RunStatus.SUBMITTED:
-                    node.status = record.status if node.status == RunStatus.RUNNING else RunStatus.SKIPPED
-            record.progress = None
-            await self._in_database(self.store.save, record)
-            self._tasks.pop(record.id, None)
+            status, error = self._stop_reason(record.id)
+        except Exception as exception:
+            status = RunStatus.FAILED
+            if is_disk_full(exception):
+                error = self._disk_full_message(exception)
+            else:
+                self.log.exception("Run %s on %s failed", record.id, processor.name)
+                error = f"{processor.name} processor error: {exception}"
+        self._conclude(record, status, error)
+        await self._written()
+
+    def _stop_reason(self, run_id: str) -> tuple[str, str]:
+        """Why a run's task was cancelled: its records could not be written, a user cancelled it (it is still in
+        `_tasks`), or the server is stopping (`shutdown` empties `_tasks` first)."""
+        if run_id in self._failures:
+            return RunStatus.FAILED, self._failures[run_id]
+        if run_id in self._tasks:
+            return RunStatus.CANCELLED, "Cancelled by the user."
+        return RunStatus.INTERRUPTED, STOPPED
+
+    def _conclude(self, record: RunRecord, status: str, error: str | None) -> None:
+        record.conclude(status, error)
+        self._tasks.pop(record.id, None)
+        self._failures.pop(record.id, None)
+        self._save_soon(record)
+
+    def _disk_full_message(self, cause: object) -> str:
+        return (f"The disk holding the run records and artifacts ({self.store.path.parent}) is full ({cause}); "
+                "free space there.")
 
     def _node_changed(self, record: RunRecord, node_id: str, status: str, *, error: str | None = None,
                       artifacts: dict[str, str] | None = None) -> None:
@@ -130,27 +180,70 @@ class ProcessorManager(LoggingConfigurable):
             node.finished = now
         node.error = error or node.error
         node.artifacts.update(artifacts or {})
-        self._save_soon(record)
+        self._save_soon(record, nodes=(node,), run=False)
         for listener in self.listeners:
             listener(record, node)
 
     def _progressed(self, record: RunRecord, message: str) -> None:
         record.progress = message
-        self._save_soon(record)
+        self._save_soon(record, nodes=())
         for listener in self.listeners:
             listener(record, None)
 
     def _detailed(self, record: RunRecord, details: dict[str, Any]) -> None:
         record.result.update(details)
-        self._save_soon(record)
+        self._save_soon(record, nodes=())
 
-    def _save_soon(self, record: RunRecord) -> None:
-        """Persist from a processor callback without waiting; a failed write is logged, not lost silently."""
-        def report(future: Future[None]) -> None:
-            if future.exception() is not None:
-                self.log.error("Could not save run %s: %s", record.id, future.exception())
+    def _save_soon(self, record: RunRecord, nodes: tuple[NodeRecord, ...] | None = None, run: bool = True) -> None:
+        """Stage what changed (the run's row when `run`, the given nodes' rows, all when None) and write it soon,
+        batched with the changes made meanwhile, without waiting: a node's change writes that node alone."""
+        self.store.stage(record, nodes, run)
+        self._flush_wanted = True
+        if not self._stopped and (self._flusher is None or self._flusher.done()):
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_staged())
 
-        self._database.submit(self.store.save, record).add_done_callback(report)
+    async def _flush_staged(self) -> None:
+        """The one background writer: one transaction per round, for everything staged since the last."""
+        while self._flush_wanted:
+            self._flush_wanted = False  # changes staged from now on need another round
+            try:
+                await self._write()
+            except Exception:  # reported by _write; the rows stay staged and are retried
+                return
+
+    async def _write(self) -> None:
+        """Write the staged rows on the database thread. When that fails, the runs whose changes could not be
+        written fail (a full disk) and the rows are written again later; once written, runs that are over leave
+        memory, and reads come from the store."""
+        try:
+            await self._in_database(self.store.flush)
+        except Exception as error:
+            self.log.error("Could not write run records to %s: %s; trying again in %s s", self.store.path, error,
+                           self.storage_retry_seconds)
+            if is_disk_full(error):
+                message = self._disk_full_message(error)
+                for run_id in self.store.staged_run_ids() & self._tasks.keys():
+                    self._failures[run_id] = message
+                    self._tasks[run_id].cancel()
+            if not self._stopped and (self._retrying is None or self._retrying.done()):
+                self._retrying = asyncio.get_running_loop().create_task(self._retry_writes())
+            raise
+        staged = self.store.staged_run_ids()
+        for run_id in [run_id for run_id in self._records if run_id not in self._tasks and run_id not in staged]:
+            del self._records[run_id]
+
+    async def _written(self) -> None:
+        """Return once what is staged now is written, so a run's end is on disk when `wait` or `cancel` returns; a
+        failure is reported and retried by `_write`."""
+        with contextlib.suppress(Exception):
+            await self._write()
+
+    async def _retry_writes(self) -> None:
+        """Write what failed to be written until it is, so a full disk heals by itself once space returns and no
+        finished run is later taken for interrupted."""
+        while self.store.staged_run_ids():
+            await asyncio.sleep(self.storage_retry_seconds)
+            await self._written()
 
     async def wait(self, run_id: str) -> RunRecord:
         task = self._tasks.get(run_id)
@@ -168,10 +261,10 @@ class ProcessorManager(LoggingConfigurable):
             processor, metadata = await self._remote(record)
             await processor.cancel(record.result, metadata)
             record.progress = "Cancelling on the runtime"
-            return await self.get(run_id)
-        if record.status not in RunStatus.FINAL:  # cancelled before its task first ran
-            record.status, record.finished, record.error = RunStatus.CANCELLED, time.time(), "Cancelled by the user."
-            await self._in_database(self.store.save, record)
+            await self._refresh(record)
+        elif record.status not in RunStatus.FINAL:  # cancelled before its task first ran
+            self._conclude(record, RunStatus.CANCELLED, "Cancelled by the user.")
+            await self._written()
         return record
 
     async def get(self, run_id: str, refresh: bool = True) -> RunRecord:
@@ -189,13 +282,30 @@ class ProcessorManager(LoggingConfigurable):
             raise RuntimeConfigError(f"The '{record.runtime}' runtime of run {record.id} is not available.", 409)
         config = None
         if record.runtime_config:
-            config = await asyncio.to_thread(self.configs.load, record.runtime_config)
+            try:
+                config = await asyncio.to_thread(self.configs.load, record.runtime_config)
+            except RuntimeConfigError as error:
+                if error.status != 404:
+                    raise
+                raise self._orphaned(record) from None
         return processor, config.metadata if config else None
+
+    def _orphaned(self, record: RunRecord) -> OrphanedRunError:
+        """End a submitted run whose runtime configuration is gone (interrupted, saying why): nothing here can follow
+        or stop it any more, and the user learns where to stop it."""
+        where = record.result.get("run_url")
+        message = (f"The runtime configuration '{record.runtime_config}' of run {record.id} was deleted, so this "
+                   "server can no longer follow or stop the run. It may still be running on the cluster: stop it "
+                   + (f"at {where}." if where else "in the runtime's own interface."))
+        self._conclude(record, RunStatus.INTERRUPTED, message)
+        return OrphanedRunError(message)
 
     async def _refresh(self, record: RunRecord) -> None:
         try:
             processor, metadata = await self._remote(record)
             state = await processor.refresh(record.result, metadata)
+        except OrphanedRunError:
+            return
         except Exception as error:  # the runtime being unreachable must not make the record unreadable
             record.progress = f"Could not read the run's state from its runtime: {error}"
             return
@@ -209,14 +319,14 @@ class ProcessorManager(LoggingConfigurable):
             node.started, node.finished = started or node.started, finished or node.finished
         if state.status != RunStatus.SUBMITTED:
             record.status, record.finished, record.error = state.status, time.time(), state.error
-        await self._in_database(self.store.save, record)
+        self._save_soon(record)
 
     async def export(self, submission: Submission, path: Path, overwrite: bool = False) -> dict[str, Any]:
-        """Compile to the runtime's own format at `path` (inside the root; refused when it exists)."""
+        """Compile to the runtime's own format at `path`; an impossible target is refused before anything is
+        compiled or uploaded (400), an existing file unless `overwrite` (409)."""
         pipeline, processor = submission.pipeline, submission.processor
         assert pipeline is not None and processor is not None and submission.accepted
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; choose another path or overwrite it.")
+        await asyncio.to_thread(check_export_target, path, overwrite)
         record = RunRecord.new(pipeline, processor.name, None, self.runs_dir)
         context = self._context(record, submission)
         context.on_node = lambda *args, **kwargs: None
@@ -281,10 +391,54 @@ class ProcessorManager(LoggingConfigurable):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for record in list(self._records.values()):  # tasks cancelled before they first ran
+            if record.status in (RunStatus.PENDING, RunStatus.RUNNING):
+                self._conclude(record, RunStatus.INTERRUPTED, STOPPED)
+        if self._retrying is not None:
+            self._retrying.cancel()
+        await asyncio.gather(*(task for task in (self._flusher, self._retrying) if task), return_exceptions=True)
+        self._stopped = True
+        try:
+            await self._in_database(self.store.flush)
+        except Exception as error:
+            self.log.error("Run records of %s could not be written before stopping: %s", ", ".join(
+                sorted(self.store.staged_run_ids())), error)
         await asyncio.to_thread(self._database.shutdown, wait=True)
         self.workers.shutdown()
         await self.registry.close()
         self.store.close()
+
+
+def check_export_name(name: str) -> None:
+    """Refuse a target name no file system takes (control characters, over-long names) with `BadRequestError`;
+    a string check, so callers run it before resolving the path."""
+    if any(ord(character) < 32 or ord(character) == 127 for character in name):
+        raise BadRequestError(f"export path {name!r} holds a control character (NUL, newline, ...): choose "
+                              "another name.")
+    try:
+        encoded = os.fsencode(name)
+    except UnicodeEncodeError:
+        raise BadRequestError(f"export path {name!r} cannot be encoded as a file name.") from None
+    if len(encoded) >= PATH_MAX:
+        raise BadRequestError(f"export path is {len(encoded)} bytes long; paths are limited to {PATH_MAX - 1}.")
+    if any(len(component) > NAME_MAX for component in encoded.split(b"/")):
+        raise BadRequestError(f"export path {name[:80]!r}... has a name longer than {NAME_MAX} bytes.")
+
+
+def check_export_target(path: Path, overwrite: bool) -> None:
+    """Where an export may write: an existing directory holds it, and it is not a directory (blocking: stats)."""
+    check_export_name(str(path))
+    if not path.parent.is_dir():
+        raise BadRequestError(f"export path {path}: directory {path.parent} does not exist.")
+    if path.is_dir():
+        raise BadRequestError(f"export path {path} is a directory: name the file to write.")
+    if path.exists() and not overwrite:
+        raise ConflictError(f"{path} exists; choose another path or overwrite it.")
+
+
+def _no_space_left(path: Path) -> bool:
+    """Whether the file system holding `path` is full, which is why a node could not write its log or outputs."""
+    return os.statvfs(path).f_bavail == 0
 
 
 def default_data_dir() -> Path:

@@ -1,11 +1,14 @@
-"""Shared fixtures: the pipeline corpus, a workspace holding the example pipeline, a manager and a live server."""
+"""Shared fixtures: the pipeline corpus, a workspace holding the example pipeline, a manager, a live server and a
+small real disk that fills up."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,12 @@ pytest_plugins = ["pytest_jupyter.jupyter_server", "s3_server", "kfp_server.fixt
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "hello_pipeline"
 ManagerFactory = Callable[..., ProcessorManager]
-CORPUS = Path(os.environ.get("ELYRA_PROC_CORPUS", PROJECT.parent / "shared" / "pipelines"))
+# The shared acceptance corpus of real Elyra pipelines (optional): its tests skip, with this reason, where it is absent.
+CORPUS = Path(os.environ.get("ELYRA_PROC_CORPUS") or PROJECT.parent / "shared" / "pipelines")
+CORPUS_MISSING = (f"pipeline corpus not found at {CORPUS}: put it at ../shared/pipelines beside the project or set "
+                  "ELYRA_PROC_CORPUS to its directory")
+HAS_CORPUS = (CORPUS / "valid").is_dir()
+needs_corpus = pytest.mark.skipif(not HAS_CORPUS, reason=CORPUS_MISSING)
 
 
 def load_json(path: Path) -> Any:
@@ -108,3 +116,25 @@ def document(jp_root_dir: Path) -> dict[str, Any]:
     document["pipelines"][0]["app_data"]["source"] = "hello_pipeline/hello_pipeline.pipeline"
     return document
 
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 2 MiB tmpfs, so the disk really fills (ENOSPC from the kernel, SQLITE_FULL from SQLite)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); the disk-full tests need one (root)")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk holds no more; returns it, to delete when space must return."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as file, pytest.raises(OSError) as full:
+        while True:
+            file.write(b"\0" * 4096)
+    assert full.value.errno == errno.ENOSPC
+    return filler
