@@ -120,7 +120,8 @@ def main() -> None:
     rows = []
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
-        server = Server(root, work / "home").start()
+        # The script's clients share one token but stand for many users: let one token use every check worker.
+        server = Server(root, work / "home").start("--ProcessorManager.checks_per_user=2")
         stack.callback(server.stop)
         s3 = stack.enter_context(running_s3_server())
         kfp = KfpTestServer(workdir=work / "kfp", start_delay=3600).start()  # accepted runs wait, never execute

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
@@ -10,6 +12,42 @@ from traitlets import Int, Unicode, default
 
 from .handlers import ROUTES
 from .manager import ProcessorManager, create_manager, default_data_dir, default_runtime_configs_dir
+from .redaction import redact_credentials
+
+
+class CredentialFilter(logging.Filter):
+    """Masks credentials written inside URLs in a log record, whoever logs it: libraries (kfp, urllib3, botocore,
+    tornado) repeat the endpoint URLs they were given, in messages and in exception text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit: left for the handler to report, as logging does
+            return True
+        if "@" in message:
+            record.msg, record.args = redact_credentials(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and "@" in record.exc_text:
+            record.exc_text = redact_credentials(record.exc_text)
+        return True
+
+
+def redact_every_log_record() -> None:
+    """Apply `CredentialFilter` to every record this process creates. A filter on a logger misses its child
+    loggers' records, and one on handlers misses handlers added later, so it runs where records are made."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "redacts_credentials", False):
+        return
+    credential_filter = CredentialFilter()
+
+    def make_redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        credential_filter.filter(record)
+        return record
+
+    make_redacted_record.redacts_credentials = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make_redacted_record)
 
 
 class ElyraProcExt(ExtensionApp):
@@ -35,6 +73,7 @@ class ElyraProcExt(ExtensionApp):
         return str(default_runtime_configs_dir())
 
     def initialize_settings(self) -> None:
+        redact_every_log_record()
         root_dir = Path(self.serverapp.root_dir).expanduser().resolve()
         manager = create_manager(root_dir, Path(self.data_dir), Path(self.runtime_configs_dir), parent=self)
         interrupted = manager.store.mark_interrupted()

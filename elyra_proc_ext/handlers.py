@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import posixpath
 import time
 from functools import cache
@@ -15,24 +16,31 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from .checker import Submission
-from .manager import ProcessorManager, UnknownRunError
+from .errors import BadRequestError, ElyraProcError, TooManyRequestsError, UnknownRunError
+from .manager import ProcessorManager, check_export_name
 from .parsing import decode, pipeline_schema
-from .runtime_configs import RuntimeConfigError
+from .redaction import redact_credentials
+from .runtime_configs import violations
 from .store import RunRecord
 from .validation import confined_path
 
 AUTH_RESOURCE = "pipeline"
-MAX_PAGE, MAX_OFFSET = 1000, 2**62
-CHOICES = {"wait": ("true", "false", "1", "0", "yes", "no"), "paths": ("root", "pipeline")}
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+CHOICES = {"wait": TRUE + FALSE, "paths": ("root", "pipeline")}
+ARTIFACT_CHUNK = 1024 * 1024
 
 
 class PipelineHandler(APIHandler):
     auth_resource = AUTH_RESOURCE
+    _check_task: asyncio.Future[Submission] | None = None
+    _client_gone = False
 
     @property
     def manager(self) -> ProcessorManager:
@@ -50,36 +58,60 @@ class PipelineHandler(APIHandler):
         error = exc_info[1] if exc_info else None
         if isinstance(error, web.HTTPError):
             message = error.log_message % error.args if error.log_message and error.args else error.log_message
-        elif (known := expected_error_status(error)) is not None:
-            status_code, message = known, str(error)
+        elif isinstance(error, ElyraProcError):
+            status_code, message = error.status, str(error)
             self.set_status(status_code)
+            if isinstance(error, TooManyRequestsError):
+                self.set_header("Retry-After", str(error.retry_after_seconds))
         else:
             message = "Internal server error; the server log has the details."
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(self.error_body(status_code, message or HTTPStatus(status_code).phrase)))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if expected_error_status(value) is None:  # expected failures are answered, not logged as crashes
+        if not isinstance(value, ElyraProcError):  # expected failures are answered, not logged as crashes
             super().log_exception(typ, value, tb)
         else:
             self.log.warning("%s %s: %s", self.request.method, self.request.path, value)
 
     def error_body(self, status: int, message: str, issues: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"reason": HTTPStatus(status).phrase, "message": message, "timestamp": time.time()}
+        body: dict[str, Any] = {"reason": HTTPStatus(status).phrase, "message": redact_credentials(message),
+                                "timestamp": time.time()}
         if issues is not None:
             body["issues"] = issues
         return body
 
     def reply(self, body: dict[str, Any], status: int = 200) -> None:
+        """Answer JSON; credentials inside URLs (a run link built from a configured endpoint) are masked."""
         self.set_status(status)
-        self.finish(json.dumps(body))
+        self.finish(json.dumps(redact_credentials(body)))
 
     def choice(self, name: str, default: str) -> str:
         """A query option with a fixed set of values; anything else is a client error, not a silent default."""
         value = self.get_query_argument(name, default).lower()
         if value not in CHOICES[name]:
-            raise web.HTTPError(400, f"Query option {name} must be one of {', '.join(CHOICES[name])}.")
+            raise BadRequestError(f"Query option {name} must be one of {', '.join(CHOICES[name])}.")
         return value
+
+    def whole_number(self, name: str, default: int) -> int:
+        """An integer query option within the bounds the OpenAPI document gives it."""
+        schema = openapi_document()["components"]["parameters"][name]["schema"]
+        low, high = schema["minimum"], schema["maximum"]
+        value = self.get_query_argument(name, str(default))
+        if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+            raise BadRequestError(f"Query option {name} must be one of the whole numbers from {low} to {high}, not "
+                                  f"{value!r}.")
+        return int(value)
+
+    def json_body(self, schema_name: str) -> Any:
+        """The request body, decoded and checked against the OpenAPI document's request schema `schema_name`."""
+        body, issues = decode(self.request.body)
+        if issues:
+            raise BadRequestError(issues[0].message)
+        errors = violations(request_validator(schema_name), body, "(body)")
+        if errors:
+            raise BadRequestError(f"Invalid request body: {'; '.join(errors)}")
+        return body
 
     def fail(self, status: int, message: str, issues: list[dict[str, Any]] | None = None) -> None:
         self.reply(self.error_body(status, message, issues), status)
@@ -99,13 +131,31 @@ class PipelineHandler(APIHandler):
         return submission
 
     async def check(self, posted: Any) -> Submission:
-        """Check a posted pipeline (JSON bytes or a decoded document) with the request's query options."""
+        """Check a posted pipeline (JSON bytes or a decoded document) with the request's query options, counted
+        against the user's checks in flight; stopped when the client goes away."""
         experiment = self.get_query_argument("experiment", None)
-        return await self.manager.prepare(
-            posted, relative_to_pipeline=self.choice("paths", "root") == "pipeline",
+        # Requests bearing the shared token get a fresh anonymous user each, so for them the token is the owner.
+        owner = "(server token)" if self.token_authenticated else self.current_user.username
+        self._check_task = asyncio.ensure_future(self.manager.prepare(
+            posted, owner=owner, relative_to_pipeline=self.choice("paths", "root") == "pipeline",
             runtime=self.get_query_argument("runtime", None),
             runtime_config=self.get_query_argument("runtime_config", None),
-            options={"experiment": experiment} if experiment else None)
+            options={"experiment": experiment} if experiment else None))
+        try:
+            return await self._check_task
+        except asyncio.CancelledError:
+            if self._client_gone:  # nobody is left to answer
+                raise web.Finish() from None
+            raise
+        finally:
+            self._check_task = None
+
+    def on_connection_close(self) -> None:
+        """The client went away: stop its check, which would otherwise hold a check worker to its end."""
+        super().on_connection_close()
+        self._client_gone = True
+        if self._check_task is not None:
+            self._check_task.cancel()
 
 
 @cache
@@ -113,24 +163,23 @@ def openapi_document() -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath("schemas/openapi.json").read_text())
 
 
-def expected_error_status(error: BaseException | None) -> int | None:
-    """The status for failures a user can cause or fix (bad configuration, unreachable cluster), else None."""
-    if isinstance(error, RuntimeConfigError):
-        return error.status
-    if isinstance(error, FileExistsError):
-        return 409
-    if isinstance(error, NotImplementedError):
-        return 400
-    name = type(error).__name__
-    if name in ("KfpError", "KfpAuthError", "StorageError"):
-        return int(getattr(error, "status", 502))
-    return None
+@cache
+def request_validator(schema_name: str) -> Draft202012Validator:
+    """A validator, compiled once, for a request body schema of the OpenAPI document, so the document is the one
+    source of truth for request fields. A posted pipeline inside a body is left to the pipeline checks, which
+    report every problem as an issue naming node and field."""
+    document = openapi_document()
+    schema = dict(document["components"]["schemas"][schema_name])
+    if "pipeline" in schema.get("properties", {}):
+        schema["properties"] = {**schema["properties"], "pipeline": True}
+    return Draft202012Validator({**schema, "components": document["components"]})
 
 
 class ScheduleHandler(PipelineHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
+        wait = self.choice("wait", "false") in TRUE
         submission = await self.submission()
         if submission is None:
             return
@@ -139,7 +188,6 @@ class ScheduleHandler(PipelineHandler):
             self.fail(400, "Errors found in pipeline", issues)
             return
         record = await self.manager.submit(submission)
-        wait = self.choice("wait", "false") in ("true", "1", "yes")
         if wait:
             record = await self.manager.wait(record.id)
         assert submission.processor is not None
@@ -192,15 +240,7 @@ class RunsHandler(PipelineHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        try:
-            limit = int(self.get_query_argument("limit", "100"))
-            offset = int(self.get_query_argument("offset", "0"))
-        except ValueError:
-            limit = offset = -1
-        if not (0 <= limit <= MAX_PAGE and 0 <= offset <= MAX_OFFSET):
-            self.fail(400, f"limit and offset must be whole numbers: limit from 0 to {MAX_PAGE}, offset from 0 "
-                           f"to {MAX_OFFSET}.")
-            return
+        limit, offset = self.whole_number("limit", 100), self.whole_number("offset", 0)
         runs = await self.manager.list_runs(limit, offset)
         self.reply({"runs": [self.run_json(record) for record in runs]})
 
@@ -230,7 +270,8 @@ class CancelHandler(PipelineHandler):
 
 
 class ArtifactHandler(PipelineHandler):
-    """A node's log or executed notebook, for the Runs panel to open."""
+    """A node's log or executed notebook, for the Runs panel to open. Streamed in chunks read off the event loop,
+    each sent before the next is read, so a log of gigabytes costs the server one chunk of memory."""
 
     @web.authenticated
     @authorized
@@ -240,10 +281,26 @@ class ArtifactHandler(PipelineHandler):
         except UnknownRunError:
             self.fail(404, f"Run '{run_id}' has no artifact '{name}' for node '{node_id}'.")
             return
-        content = await asyncio.to_thread(path.read_bytes)
-        self.set_header("Content-Disposition", f'inline; filename="{path.name}"')
-        self.finish(content, set_content_type="application/x-ipynb+json" if path.suffix == ".ipynb"
-                    else "text/plain; charset=utf-8")
+        file = await asyncio.to_thread(path.open, "rb")
+        try:
+            size = await asyncio.to_thread(lambda: os.fstat(file.fileno()).st_size)
+            self.set_header("Content-Type", "application/x-ipynb+json" if path.suffix == ".ipynb"
+                            else "text/plain; charset=utf-8")
+            self.set_header("Content-Disposition", f'inline; filename="{path.name}"')
+            self.set_header("Content-Length", size)
+            remaining = size  # the length announced: a log still growing is cut there
+            while remaining > 0:
+                chunk = await asyncio.to_thread(file.read, min(ARTIFACT_CHUNK, remaining))
+                if not chunk:  # it shrank: the connection is closed short of the announced length
+                    break
+                remaining -= len(chunk)
+                self.write(chunk)
+                await self.flush()  # waits until the chunk is on the wire
+        except StreamClosedError:  # the client went away: stop reading
+            return
+        finally:
+            await asyncio.to_thread(file.close)
+        self.finish()
 
 
 class ExportHandler(PipelineHandler):
@@ -252,10 +309,8 @@ class ExportHandler(PipelineHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body, issues = decode(self.request.body)
-        if issues or not isinstance(body, dict) or not isinstance(body.get("export_path"), str):
-            self.fail(400, "The body must be JSON {pipeline, export_path, overwrite}.", [i.to_json() for i in issues])
-            return
+        body = self.json_body("ExportRequest")
+        check_export_name(body["export_path"])
         target = export_target(self.manager.root_dir, body["export_path"])
         if target is None:
             self.fail(400, f"export_path '{body['export_path']}' is outside the server root.")
@@ -264,7 +319,7 @@ class ExportHandler(PipelineHandler):
         if not submission.accepted:
             self.fail(400, "Errors found in pipeline", [i.to_json() for i in submission.issues])
             return
-        details = await self.manager.export(submission, target, overwrite=bool(body.get("overwrite")))
+        details = await self.manager.export(submission, target, overwrite=body.get("overwrite", False))
         relative = target.relative_to(self.manager.root_dir).as_posix()
         self.set_header("Location", f"{self.base_url}api/contents/{relative}")
         self.reply({"export_path": relative, **details}, 201)
@@ -291,10 +346,7 @@ class RuntimeConfigsHandler(PipelineHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body, issues = decode(self.request.body)
-        if issues:
-            self.fail(400, issues[0].message)
-            return
+        body = self.json_body("RuntimeConfigInput")
         config = await asyncio.to_thread(self.manager.save_runtime_config, body)
         self.set_header("Location", f"{self.base_url}pipeline/runtime-configs/{config.name}")
         self.reply(config.to_json(), 201)
@@ -317,10 +369,7 @@ class RuntimeConfigHandler(PipelineHandler):
     @web.authenticated
     @authorized
     async def put(self, name: str) -> None:
-        body, issues = decode(self.request.body)
-        if issues:
-            self.fail(400, issues[0].message)
-            return
+        body = self.json_body("RuntimeConfigInput")
         config = await asyncio.to_thread(self.manager.save_runtime_config, body, name)
         self.reply(config.to_json())
 

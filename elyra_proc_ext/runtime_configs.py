@@ -17,18 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+
+from .errors import RuntimeConfigError
+from .redaction import redact_credentials
 
 CONFIG_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*", re.IGNORECASE)
 SECRET_FIELDS = ("api_password", "cos_password")
 MASK = "********"
-
-
-class RuntimeConfigError(ValueError):
-    """A configuration that is missing, unreadable or invalid; the message says which and how to fix it."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -39,8 +36,9 @@ class RuntimeConfig:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The configuration as clients see it: secrets replaced by a mask, never returned."""
-        metadata = {key: MASK if key in SECRET_FIELDS and value else value for key, value in self.metadata.items()}
+        """The configuration as clients see it: secrets and credentials inside URLs masked, never returned."""
+        metadata = {key: MASK if key in SECRET_FIELDS and value else redact_credentials(value)
+                    for key, value in self.metadata.items()}
         return {"name": self.name, "display_name": self.display_name, "schema_name": self.schema_name,
                 "metadata": metadata}
 
@@ -54,19 +52,27 @@ def name_from_display_name(display_name: str) -> str:
 
 
 def schema_errors(document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
-    """Each violation with its field; messages about secret fields never repeat the value."""
-    errors = sorted(Draft202012Validator(schema).iter_errors(document), key=lambda e: list(map(str, e.path)))
+    """Each violation of a runtime's configuration schema with its field."""
+    return violations(Draft202012Validator(schema), document, "(configuration)")
+
+
+def violations(validator: Validator, document: Any, whole: str) -> list[str]:
+    """Each violation with its field (`whole` for the document itself); of alternatives (anyOf), the closest one's.
+    Messages about secret fields never repeat the value, nor do they repeat a credential written in a URL."""
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     messages = []
-    for error in errors:
-        path = ".".join(map(str, error.absolute_path)) or "(configuration)"
+    for error in (best_match([found]) for found in errors):
+        path = ".".join(map(str, error.absolute_path)) or whole
         secret = bool(error.absolute_path) and error.absolute_path[-1] in SECRET_FIELDS
-        messages.append(f"{path}: {'must be a string' if secret else error.message}")
+        messages.append(f"{path}: {'must be a string' if secret else redact_credentials(error.message)}")
     return messages
 
 
 def keep_unchanged_secrets(metadata: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
-    """A masked or omitted secret in an update means 'keep the stored one', so clients never need to read it."""
-    merged = dict(metadata)
+    """A masked or omitted secret in an update means 'keep the stored one', so clients never need to read it; so
+    does a URL sent back as answers show it, its credentials masked."""
+    merged = {key: previous[key] if isinstance(value, str) and key in previous and value != previous[key]
+              and value == redact_credentials(previous[key]) else value for key, value in metadata.items()}
     for key in SECRET_FIELDS:
         if merged.get(key) == MASK or (key not in merged and key in previous):
             if key in previous:

@@ -188,7 +188,7 @@ def bounded(document: dict[str, Any]) -> dict[str, Any]:
                 cap(value)
 
     request_schemas = ("PipelineDocument", "Pipeline", "PipelineNode", "Port", "ExportRequest",
-                       "KfpRuntimeConfigInput", "KfpRuntimeMetadata", "RuntimeConfigInput")
+                       "KfpRuntimeMetadata", "RuntimeConfigInput")
     for name in request_schemas:
         cap(document["components"]["schemas"][name])
     return document

@@ -175,3 +175,96 @@ async def test_kfp_validation_and_export(jp_fetch: Any, document: dict, jp_root_
                                    paths="pipeline", runtime_config="team_kfp")
         assert code == 400 and "outside the server root" in refused["message"]
     await asyncio.sleep(0)
+
+
+IMPOSSIBLE_TARGETS = {
+    "a directory": ("hello_pipeline", "is a directory"),
+    "a directory, with a slash": ("hello_pipeline/", "is a directory"),
+    "NUL": ("hello_pipeline/a\x00b.yaml", "control character"),
+    "newline": ("hello_pipeline/a\nb.yaml", "control character"),
+    "tab": ("hello_pipeline/a\tb.yaml", "control character"),
+    "a name over 255 bytes": ("hello_pipeline/" + "n" * 251 + ".yaml", "longer than 255 bytes"),
+    "a name over 255 bytes in UTF-8": ("hello_pipeline/" + "é" * 128 + ".yaml", "longer than 255 bytes"),
+    "a path over PATH_MAX": ("hello_pipeline/" + "./" * 2100 + "x.yaml", "paths are limited to 4095"),
+}
+
+
+async def test_impossible_export_targets_are_refused_before_upload(jp_fetch: Any, document: dict,
+                                                                   jp_root_dir: Path, kfp_server: KfpTestServer,
+                                                                   s3_server: S3Server) -> None:
+    """Each answered 400 before any archive reaches the bucket (they used to be 500s after the upload)."""
+    bucket = s3_server.make_bucket()
+    code, _ = await api_call(jp_fetch, "POST", "runtime-configs", body=config_body(kfp_server, s3_server, bucket))
+    assert code == 201
+    before = sorted(jp_root_dir.rglob("*"))
+    for case, (export_path, expected) in IMPOSSIBLE_TARGETS.items():
+        for overwrite in (False, True):
+            request = {"pipeline": document, "export_path": export_path, "overwrite": overwrite}
+            code, refused = await api_call(jp_fetch, "POST", "export", body=request, paths="pipeline",
+                                           runtime_config="team_kfp")
+            assert code == 400 and expected in refused["message"], (case, code, refused)
+            assert s3_server.objects(bucket) == {}, case
+    assert sorted(jp_root_dir.rglob("*")) == before
+    request = {"pipeline": document, "export_path": "hello_pipeline/" + "n" * 250 + ".yaml"}  # 255 bytes: fine
+    code, exported = await api_call(jp_fetch, "POST", "export", body=request, paths="pipeline",
+                                    runtime_config="team_kfp")
+    assert code == 201 and s3_server.objects(bucket), exported
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    return url.replace("://", f"://{user}:{password}@", 1)
+
+
+URL_PASSWORDS = {"api_endpoint": "Api-Url-pw-71c2", "cos_endpoint": "Cos-Url-pw-52e9",
+                 "public_api_endpoint": "PubApi-Url-pw-33d1", "public_cos_endpoint": "PubCos-Url-pw-94b7"}
+
+
+async def test_credentials_inside_urls_never_leave_the_server(jp_fetch: Any, document: dict, jp_data_dir: Path,
+                                                              jp_root_dir: Path, kfp_server: KfpTestServer,
+                                                              s3_server: S3Server,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Every URL field carries `user:password@`: no answer, log line or file under the data dir other than the
+    0600 configuration file holds one of the passwords, through create/get/list, a connection test, a
+    succeeding and a failing submission and an export."""
+    caplog.set_level(logging.DEBUG)
+    bucket = s3_server.make_bucket()
+    endpoints = {"api_endpoint": kfp_server.endpoint, "cos_endpoint": s3_server.endpoint,
+                 "public_api_endpoint": "https://kfp.example.com/pipeline",
+                 "public_cos_endpoint": "https://minio.example.com"}
+    metadata = {field: with_credentials(url, field.replace("_", ""), URL_PASSWORDS[field])
+                for field, url in endpoints.items()}
+    answers = []
+
+    async def call(method: str, *path: str, body: Any = None, expected: int = 200, **params: str) -> Any:
+        code, answer = await api_call(jp_fetch, method, *path, body=body, **params)
+        assert code == expected, (path, code, answer)
+        answers.append(answer)
+        return answer
+
+    await call("POST", "runtime-configs", body=config_body(kfp_server, s3_server, bucket, **metadata), expected=201)
+    config = await call("GET", "runtime-configs", "team_kfp")
+    assert config["metadata"]["public_api_endpoint"] == "https://***@kfp.example.com/pipeline"
+    await call("PUT", "runtime-configs", "team_kfp", body=config)  # sent back masked: the stored URLs are kept
+    await call("GET", "runtime-configs")
+    await call("POST", "runtime-configs", "team_kfp", "test", body={})
+    succeeded = await call("POST", "schedule", body=document, paths="pipeline", runtime_config="team_kfp", wait="true")
+    assert succeeded["status"] == "submitted" and succeeded["run_url"].startswith("https://***@kfp.example.com/")
+    kfp_server.wait_for_run(succeeded["kfp_run_id"], timeout=120)
+    assert (await call("GET", "runs", succeeded["run_id"]))["status"] == "succeeded"  # the pods reached storage
+    kfp_server.fail = {"create_run": 500}
+    failed = await call("POST", "schedule", body=document, paths="pipeline", runtime_config="team_kfp", wait="true")
+    assert failed["status"] == "failed"
+    assert "answered HTTP 500 while creating the run" in (await call("GET", "runs", failed["run_id"]))["error"]
+    await call("GET", "runs")
+    await call("POST", "export", body={"pipeline": document, "export_path": "hello_pipeline/out.yaml"},
+               paths="pipeline", runtime_config="team_kfp", expected=201)
+
+    configuration = jp_data_dir / "metadata" / "runtimes" / "team_kfp.json"
+    kept = json.loads(configuration.read_text())["metadata"]
+    assert kept == {**kept, **metadata}  # the masked URLs sent back by the update kept the stored ones
+    assert stat.S_IMODE(configuration.stat().st_mode) == 0o600
+    stored = b"".join(path.read_bytes() for path in jp_data_dir.rglob("*") if path.is_file() and path != configuration)
+    everything = json.dumps(answers) + caplog.text + stored.decode(errors="replace")
+    assert "https://***@kfp.example.com" in everything and "://***@127.0.0.1" in caplog.text  # there, masked
+    for password in URL_PASSWORDS.values():
+        assert password not in everything, password

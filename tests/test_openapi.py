@@ -8,6 +8,7 @@ fails when a documented answer was never seen here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -17,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import node, pipeline_document
+from conftest import fill, node, pipeline_document
 from jsonschema import Draft202012Validator
 from kfp_server import KfpTestServer
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from s3_server import S3Server
+from test_bounded_checks import slow_document
 from tornado.httpclient import HTTPResponse
 
 from elyra_proc_ext.handlers import ROUTES
@@ -148,9 +150,22 @@ def hanging_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"elyra_proc_ext": True}},
-            "ElyraProcExt": {"max_request_bytes": MAX_REQUEST_BYTES}}
+def jp_server_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The extension on; with `check_limits`, short check time limits, no waiting line and room for a slow (big)
+    pipeline; with `small_disk`, run records on that disk (mounted before the server starts)."""
+    config: dict[str, Any] = {"ServerApp": {"jpserver_extensions": {"elyra_proc_ext": True}},
+                              "ElyraProcExt": {"max_request_bytes": MAX_REQUEST_BYTES}}
+    if "check_limits" in request.fixturenames:
+        config["ProcessorManager"] = {"check_timeout": 1.5, "check_processes": 2, "checks_queued_per_user": 0}
+        config["ElyraProcExt"]["max_request_bytes"] = 8 * 1024 * 1024  # a slow pipeline is a big one
+    if "small_disk" in request.fixturenames:
+        config["ElyraProcExt"]["data_dir"] = str(request.getfixturevalue("small_disk") / "data")
+    return config
+
+
+@pytest.fixture
+def check_limits() -> None:
+    """Asks `jp_server_config` for short check time limits and one check per user, with no waiting line."""
 
 
 def kfp_config(name: str, api_endpoint: str, cos_endpoint: str, bucket: str = "bucket", **metadata: Any
@@ -441,6 +456,35 @@ async def test_time_outs_are_answered_504(jp_fetch: Any, document: dict[str, Any
     code, error = await call(jp_fetch, "POST", "export", body=request, paths="pipeline",
                              runtime_config="storage-slow")
     assert code == 504, error
+
+
+async def test_check_limits_are_answered_as_documented(check_limits: None, jp_fetch: Any, jp_root_dir: Path) -> None:
+    """A check past its time limit is 422 on every route that checks; a second check of the same user while one
+    runs is 429 with Retry-After."""
+    slow = slow_document(jp_root_dir)
+    export = {"pipeline": slow, "export_format": "yaml", "export_path": "slow.yaml"}
+    for route, body in (("validate", slow), ("schedule", slow), ("export", export)):
+        running = asyncio.ensure_future(call(jp_fetch, "POST", "validate", body=slow))
+        await asyncio.sleep(0.3)
+        code, refused = await call(jp_fetch, "POST", route, body=body)
+        assert code == 429 and "running or waiting" in refused["message"], (route, refused)
+        code, stopped = await running
+        assert code == 422 and "check_timeout" in stopped["message"], stopped
+        code, stopped = await call(jp_fetch, "POST", route, body=body)
+        assert code == 422 and "took longer than 1.5 s" in stopped["message"], (route, stopped)
+
+
+async def test_a_full_disk_refuses_new_runs_as_documented(small_disk: Path, jp_fetch: Any, jp_root_dir: Path
+                                                          ) -> None:
+    (jp_root_dir / "a.py").write_text("print('a')\n")
+    filler = fill(small_disk)
+    try:
+        code, refused = await call(jp_fetch, "POST", "schedule", body=pipeline_document("p", [node("a", "a.py")]))
+        assert code == 507 and "is full" in refused["message"], refused
+    finally:
+        filler.unlink()
+    code, answer = await call(jp_fetch, "POST", "schedule", body=pipeline_document("p", [node("a", "a.py")]))
+    assert code == 202, answer
 
 
 def test_every_documented_answer_was_seen(request: pytest.FixtureRequest) -> None:

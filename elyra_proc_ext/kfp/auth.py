@@ -12,18 +12,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import KfpAuthError
+
 SA_TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"
 SA_TOKEN_PATH_ENV = "KF_PIPELINES_SA_TOKEN_PATH"
 DEX_CONNECTORS = {"DEX_STATIC_PASSWORDS": "local", "DEX_LDAP": "ldap"}
-
-
-class KfpAuthError(Exception):
-    """Authentication failed; the message names the endpoint, the cause and the fix, never the secret.
-    `status` is what our API answers: 502 for a refusal, 504 when the cluster did not answer in time."""
-
-    def __init__(self, message: str, status: int = 502) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

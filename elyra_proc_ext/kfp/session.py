@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ..errors import KfpError
 from .auth import Connection
 
 T = TypeVar("T")
@@ -19,15 +20,6 @@ FINAL_STATES = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "ERROR"}
 
 def _discard(*args: Any, **kwargs: Any) -> None:
     """Stands in for `print` inside the kfp client module."""
-
-
-class KfpError(Exception):
-    """A failed KFP call. `status` is what our API answers: 502 for upstream failures, 504 for time-outs."""
-
-    def __init__(self, message: str, status: int = 502, conflict: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.conflict = conflict
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from traitlets.config import LoggingConfigurable
 
+from ..errors import UnsupportedError
 from ..model import GENERIC_OPS, Issue, Node, Pipeline
 
 
@@ -53,7 +54,8 @@ class RemoteState:
 @dataclass
 class RunContext:
     """One run as a processor sees it: its id, a private directory for artifacts (created before `run` is
-    called), the effective pipeline parameter values, and the callbacks through which it reports progress."""
+    called), the effective pipeline parameter values, and the callbacks through which it reports progress. Call
+    the callbacks on the event loop `run` runs on (from a thread of your own: `loop.call_soon_threadsafe`)."""
 
     run_id: str
     run_dir: Path
@@ -92,6 +94,8 @@ class PipelineProcessor(LoggingConfigurable):
     processes (`elyra_proc_ext.processes.WorkerPool`), so the server keeps answering.
     Cancellation arrives as `asyncio.CancelledError` inside `run`; clean up and let it propagate.
     When `run` returns, nodes never reported are marked skipped and nodes still running take the run's status.
+    Failures the user can fix are raised as `elyra_proc_ext.processors` errors (`BadRequestError`,
+    `UpstreamError`, ... or subclasses of them): their status reaches the client; any other exception is a 500.
     Processors are loaded once, when the server (or CLI) first needs them: install a new one, then restart.
     """
 
@@ -121,15 +125,15 @@ class PipelineProcessor(LoggingConfigurable):
 
     async def cancel(self, result: dict[str, Any], runtime_config: dict[str, Any] | None) -> None:
         """Stop a submitted run on the runtime that runs it."""
-        raise NotImplementedError(f"the {self.name} runtime cannot cancel submitted runs")
+        raise UnsupportedError(f"the {self.name} runtime cannot cancel submitted runs")
 
     async def export(self, pipeline: Pipeline, context: RunContext, path: Path) -> dict[str, Any]:
         """Write the pipeline in this runtime's own format to `path`; returns details for the user."""
-        raise NotImplementedError(f"the {self.name} runtime has no export format")
+        raise UnsupportedError(f"the {self.name} runtime has no export format")
 
     async def test_connection(self, runtime_config: dict[str, Any]) -> str:
         """Reach the runtime with this configuration; a sentence saying what was checked, or an error."""
-        raise NotImplementedError(f"the {self.name} runtime has no connection to test")
+        raise UnsupportedError(f"the {self.name} runtime has no connection to test")
 
     async def close(self) -> None:
         """Release what the processor holds (worker processes, connections); called when the server or CLI stops."""
