@@ -2,45 +2,57 @@
 
 It assembles the same manager as the server, so runs started here show up in JupyterLab and the other way round.
 In a file, node paths are relative to the pipeline file, as Elyra's CLI reads them.
+Arguments are parsed before anything heavy is imported (traitlets, the manager, jsonschema: seconds on a busy
+machine), so `--help` and usage errors answer at once; `_entry.main` turns every failure into one line.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-from jupyter_core.paths import jupyter_config_path
-from traitlets.config import Config, LoggingConfigurable
-from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
+from .errors import BadRequestError, ConflictError, NotFoundError
 
-from .checker import Submission
-from .manager import ProcessorManager, create_manager, default_data_dir, default_runtime_configs_dir
-from .model import Issue, Severity
-from .parsing import decode
-from .processors.base import RunStatus
-from .runtime_configs import RuntimeConfigError
-from .store import NodeRecord, RunRecord
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
-SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "info",
-                  Severity.HINT: "hint"}
-STATUS_MARKS = {RunStatus.RUNNING: "▶", RunStatus.SUCCEEDED: "✔", RunStatus.FAILED: "✘", RunStatus.SKIPPED: "-",
-                RunStatus.CANCELLED: "■", RunStatus.INTERRUPTED: "■"}
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+    from .checker import Submission
+    from .manager import ProcessorManager
+    from .model import Issue
+    from .store import NodeRecord, RunRecord
+
+SEVERITY_NAMES = {1: "error", 2: "warning", 3: "info", 4: "hint"}  # `model.Severity`'s numbers, Elyra's own
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 2.0
+COUNT_MAXIMUM = 1_000_000
+JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 RESULT_FIELDS = ("run_url", "kfp_run_id", "experiment_name", "experiment_id", "pipeline_id", "pipeline_version_id",
                  "object_storage_url", "object_storage_path", "remote_status")
 
 
+@cache
+def _status_marks() -> dict[str, str]:
+    from .processors.base import RunStatus
+
+    return {RunStatus.RUNNING: "▶", RunStatus.SUCCEEDED: "✔", RunStatus.FAILED: "✘", RunStatus.SKIPPED: "-",
+            RunStatus.CANCELLED: "■", RunStatus.INTERRUPTED: "■"}
+
+
 def _server_config() -> Config:
     """The Jupyter server's own configuration files, so the CLI applies the same settings as the server."""
+    import contextlib
+
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Config
+    from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
+
     config = Config()
     for directory in reversed(jupyter_config_path()):
         for loader in (JSONFileConfigLoader, PyFileConfigLoader):
@@ -51,6 +63,10 @@ def _server_config() -> Config:
 
 
 def _manager(root: Path, parallel: int | None = None) -> ProcessorManager:
+    from traitlets.config import LoggingConfigurable
+
+    from .manager import create_manager, default_data_dir, default_runtime_configs_dir
+
     config = _server_config()
     if parallel:
         config.LocalProcessor.max_parallel_nodes = parallel
@@ -60,26 +76,43 @@ def _manager(root: Path, parallel: int | None = None) -> ProcessorManager:
                           parent=LoggingConfigurable(config=config))
 
 
+def _pipeline_file(path: Path) -> Path:
+    """The .pipeline file to read; a directory or a missing path gets its own message."""
+    if path.is_dir():
+        inside = sorted(child.name for child in path.glob("*.pipeline"))[:3]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise BadRequestError(f"{path} is a directory: give the .pipeline file inside it{hint}")
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such file; give the path of a .pipeline file")
+    if not path.is_file():
+        raise BadRequestError(f"{path} is not a regular file; give the path of a .pipeline file")
+    return path
+
+
 def _workspace_root(pipeline_file: Path, root: Path | None) -> Path:
     """The given root, else the current directory when it holds the file, else the file's own directory."""
     if root is not None:
+        if not root.is_dir():
+            problem = "is not a directory" if root.exists() else "does not exist"
+            raise BadRequestError(f"--root {root} {problem}; give the workspace directory that holds the pipeline")
         return root.resolve()
     cwd = Path.cwd().resolve()
     return cwd if pipeline_file.resolve().is_relative_to(cwd) else pipeline_file.resolve().parent
 
 
-def _load(args: argparse.Namespace, manager_root: Path | None = None) -> tuple[ProcessorManager, Submission]:
-    path: Path = args.pipeline
-    if not path.is_file():
-        raise SystemExit(f"elyra-proc: {path} is not a file")
-    root = manager_root or _workspace_root(path, args.root)
+def _load(args: argparse.Namespace) -> tuple[ProcessorManager, Submission]:
+    from .checker import Submission
+    from .parsing import decode
+
+    path = _pipeline_file(args.pipeline)
+    root = _workspace_root(path, args.root)
     if not path.resolve().is_relative_to(root):
-        raise SystemExit(f"elyra-proc: {path} is outside the workspace root {root}; pass --root")
+        raise BadRequestError(f"{path} is outside the workspace root {root}; pass --root")
+    parameters = dict(_pair("--param", text) for text in getattr(args, "param", None) or [])
     document, issues = decode(path.read_bytes())
     manager = _manager(root, getattr(args, "parallel", None))
     if issues:
         return manager, Submission(None, issues)
-    parameters = dict(_parameter(text) for text in getattr(args, "param", None) or [])
     experiment = getattr(args, "experiment", None)
     submission = manager.check(document, source=path.resolve().relative_to(root).as_posix(),
                                runtime=getattr(args, "runtime", None),
@@ -88,18 +121,29 @@ def _load(args: argparse.Namespace, manager_root: Path | None = None) -> tuple[P
     return manager, submission
 
 
-def _parameter(text: str) -> tuple[str, str]:
+def _pair(option: str, text: str, form: str = "NAME=VALUE") -> tuple[str, str]:
+    """`NAME=VALUE` of a repeatable option, split at the first '='."""
     name, separator, value = text.partition("=")
-    if not separator or not name:
-        raise SystemExit(f"elyra-proc: --param takes NAME=VALUE, got '{text}'")
+    if not separator or not name.strip():
+        raise BadRequestError(f"{option} takes {form}, got {text!r}")
     return name, value
 
 
-def _print_issues(issues: Sequence[Issue]) -> None:
+def _print_issues(issues: Sequence[Issue], stream: IO[str]) -> None:
     for issue in issues:
         where = f" [node {issue.node_name or issue.node_id}]" if issue.node_id else ""
         field = f" ({issue.property_name})" if issue.property_name else ""
-        print(f"  {SEVERITY_NAMES[issue.severity]}: {issue.type}{where}{field}: {issue.message}")
+        print(f"  {SEVERITY_NAMES[issue.severity]}: {issue.type}{where}{field}: {issue.message}", file=stream)
+
+
+def _refuse(args: argparse.Namespace, submission: Submission, not_done: str) -> int:
+    """An invalid pipeline: the JSON answer on stdout, or the whole report (header and issues) on stderr."""
+    if args.json:
+        _emit({"status": "invalid", "issues": [issue.to_json() for issue in submission.issues]})
+    else:
+        print(f"{args.pipeline}: not {not_done}, the pipeline has errors:", file=sys.stderr)
+        _print_issues(submission.issues, sys.stderr)
+    return EXIT_FAILED
 
 
 def _emit(data: Any) -> None:
@@ -112,21 +156,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _emit({"valid": submission.accepted, "issues": [issue.to_json() for issue in submission.issues]})
     else:
         print(f"{args.pipeline}: {'valid' if submission.accepted else 'INVALID'}")
-        _print_issues(submission.issues)
+        _print_issues(submission.issues, sys.stdout)
     return EXIT_OK if submission.accepted else EXIT_FAILED
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .processors.base import RunStatus
+
     manager, submission = _load(args)
     if not submission.accepted:
-        if args.json:
-            _emit({"status": "invalid", "issues": [issue.to_json() for issue in submission.issues]})
-        else:
-            print(f"{args.pipeline}: not run, the pipeline has errors:", file=sys.stderr)
-            _print_issues(submission.issues)
-        return EXIT_FAILED
+        return _refuse(args, submission, "run")
     follow = args.command == "run" or args.wait
-    record = asyncio.run(_run(manager, submission, quiet=args.json, follow=follow))
+    try:
+        record = asyncio.run(_run(manager, submission, quiet=args.json, follow=follow))
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt("the run was cancelled") from None
     if args.json:
         _emit(record.to_json())
     else:
@@ -136,23 +182,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             if record.result.get(key):
                 print(f"  {key}: {record.result[key]}")
         if record.error:
-            print(record.error, file=sys.stderr)
+            print(f"  error: {record.error}")
     done = RunStatus.SUCCEEDED if follow else RunStatus.SUBMITTED
     return EXIT_OK if record.status == done else EXIT_FAILED
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .manager import check_export_target
+
+    output = (args.output or _pipeline_file(args.pipeline).with_suffix(".yaml")).resolve()
+    try:
+        check_export_target(output, args.overwrite)  # before the checks: a wrong target is known at once
+    except ConflictError as error:
+        raise ConflictError(f"{error} Pass --overwrite to replace it.") from None
     manager, submission = _load(args)
     if not submission.accepted:
-        print(f"{args.pipeline}: not exported, the pipeline has errors:", file=sys.stderr)
-        _print_issues(submission.issues)
-        return EXIT_FAILED
-    output = (args.output or args.pipeline.with_suffix(".yaml")).resolve()
-    try:
-        details = asyncio.run(_export(manager, submission, output, args.overwrite))
-    except FileExistsError as error:
-        print(f"elyra-proc: {error} Pass --overwrite to replace it.", file=sys.stderr)
-        return EXIT_FAILED
+        return _refuse(args, submission, "exported")
+    details = asyncio.run(_export(manager, submission, output, args.overwrite))
     if args.json:
         _emit({"export_path": str(output), **details})
     else:
@@ -168,40 +216,77 @@ async def _export(manager: ProcessorManager, submission: Submission, output: Pat
         await manager.shutdown()
 
 
+class _Progress:
+    """A run's progress on stdout. When stdout's reader goes away (`elyra-proc run p | head -1`), printing stops
+    and the run is cancelled, as SIGPIPE stops other tools; `_run` then ends in BrokenPipeError, a quiet exit."""
+
+    def __init__(self, quiet: bool) -> None:
+        import asyncio
+
+        self.quiet, self.reader_gone = quiet, False
+        self.task, self.loop = asyncio.current_task(), asyncio.get_running_loop()
+
+    def show(self, record: RunRecord, node: NodeRecord | None) -> None:
+        """A manager listener: one line per change of the run or a node."""
+        self._print(_show_change, record, node)
+
+    def say(self, text: str) -> None:
+        self._print(print, text, flush=True)
+
+    def _print(self, printer: Any, *args: Any, **kwargs: Any) -> None:
+        if self.quiet or self.reader_gone:
+            return
+        try:
+            printer(*args, **kwargs)
+        except BrokenPipeError:
+            self.reader_gone = True
+            if self.task is not None:
+                self.loop.call_soon_threadsafe(self.task.cancel)
+
+
 async def _run(manager: ProcessorManager, submission: Submission, quiet: bool, follow: bool = True) -> RunRecord:
-    """Submit and report each change; a remote run is then followed until it ends when `follow` is set."""
-    if not quiet:
-        manager.listeners.append(_show_change)
+    """Submit and report each change; a remote run is then followed until it ends when `follow` is set.
+
+    Ctrl-C cancels the task running this (asyncio.run does), and so the run, before the process exits."""
+    import asyncio
+
+    from .processors.base import RunStatus
+
+    progress = _Progress(quiet)
+    manager.listeners.append(progress.show)
     record = await manager.submit(submission)
-    if not quiet:
-        print(f"Run {record.id}: {record.name} on {record.runtime}, {len(record.nodes)} node(s)", flush=True)
     try:
+        progress.say(f"Run {record.id}: {record.name} on {record.runtime}, {len(record.nodes)} node(s)")
         record = await manager.wait(record.id)
         shown = {node.id: node.status for node in record.nodes}
         while follow and record.status == RunStatus.SUBMITTED:
             await asyncio.sleep(POLL_SECONDS)
             record = await manager.get(record.id)
             for node in record.nodes:
-                if shown.get(node.id) != node.status and not quiet:
-                    _show_change(record, node)
+                if shown.get(node.id) != node.status:
+                    progress.show(record, node)
                 shown[node.id] = node.status
         return record
     except asyncio.CancelledError:
         await manager.cancel(record.id)
+        if progress.reader_gone:
+            raise BrokenPipeError("stdout was closed: the run was cancelled") from None
         raise
     finally:
         await manager.shutdown()
 
 
 def _show_change(record: RunRecord, node: NodeRecord | None) -> None:
+    from .processors.base import RunStatus
+
     if node is None:
         if record.progress:
             print(f"  … {record.progress}", flush=True)
         return
-    if node.status not in STATUS_MARKS:
+    if node.status not in _status_marks():
         return
     took = f" ({node.finished - node.started:.2f} s)" if node.finished and node.started else ""
-    print(f"  {STATUS_MARKS[node.status]} {node.name}: {node.status}{took}", flush=True)
+    print(f"  {_status_marks()[node.status]} {node.name}: {node.status}{took}", flush=True)
     if node.error and node.status == RunStatus.FAILED:
         print(f"      {node.error}", flush=True)
 
@@ -227,8 +312,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     record = _manager(Path.cwd()).store.get(args.run_id)
     if record is None:
-        print(f"elyra-proc: no run with id '{args.run_id}'", file=sys.stderr)
-        return EXIT_FAILED
+        raise NotFoundError(f"no run with id {args.run_id!r}; `elyra-proc runs` lists the recent ones")
     if args.json:
         _emit(record.to_json())
         return EXIT_OK
@@ -238,7 +322,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if record.error:
         print(f"  error: {record.error}")
     for node in record.nodes:
-        print(f"  {STATUS_MARKS.get(node.status, '·')} {node.name}: {node.status}")
+        print(f"  {_status_marks().get(node.status, '·')} {node.name}: {node.status}")
         for name, path in node.artifacts.items():
             print(f"      {name}: {path}")
     for key, value in record.result.items():
@@ -262,52 +346,70 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
 def _assignments(pairs: Sequence[str], from_env: Sequence[str]) -> dict[str, Any]:
     """`key=value` (JSON values where they parse: numbers, true/false) and `key=ENV_VAR` for secrets."""
     values: dict[str, Any] = {}
-    for pair in pairs:
-        key, _, text = pair.partition("=")
+    for key, text in (_pair("--set", pair, "KEY=VALUE") for pair in pairs):
         try:
             values[key] = json.loads(text)
         except ValueError:
             values[key] = text
-    for pair in from_env:
-        key, _, variable = pair.partition("=")
+    for key, variable in (_pair("--set-from-env", pair, "KEY=ENV_VAR") for pair in from_env):
         if variable not in os.environ:
-            raise SystemExit(f"elyra-proc: environment variable {variable} (for {key}) is not set")
+            raise BadRequestError(f"--set-from-env {key}={variable}: environment variable {variable} is not set; "
+                                  f"export it first")
         values[key] = os.environ[variable]
     return values
 
 
+def _config_file(path: Path) -> dict[str, Any]:
+    """An Elyra runtime configuration file: a JSON object whose `metadata`, if any, is an object."""
+    if path.is_dir():
+        raise BadRequestError(f"--from-file {path} is a directory: give the configuration's .json file")
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFoundError(f"--from-file {path}: no such file") from None
+    except UnicodeDecodeError as error:
+        raise BadRequestError(f"--from-file {path} is not UTF-8 text (byte {error.start}): give a JSON file") from None
+    except json.JSONDecodeError as error:
+        raise BadRequestError(f"--from-file {path} is not JSON: {error.msg} at line {error.lineno}, column "
+                              f"{error.colno}") from None
+    except (ValueError, RecursionError):  # numbers too long to convert, nesting too deep
+        raise BadRequestError(f"--from-file {path} cannot be read as a runtime configuration") from None
+    if not isinstance(body, dict):
+        raise BadRequestError(f"--from-file {path} holds a JSON {JSON_TYPES.get(type(body), 'value')}, not an "
+                              "object with display_name, schema_name and metadata")
+    if not isinstance(body.setdefault("metadata", {}), dict):
+        raise BadRequestError(f"--from-file {path}: metadata must be an object of the configuration's fields")
+    return body
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     manager = _manager(Path.cwd())
-    try:
-        if args.action == "list":
-            configs = [config.to_json() for config in manager.runtime_configs()]
-            if args.json:
-                _emit(configs)
-            for config in [] if args.json else configs:
-                print(f"{config['name']:<20} {config['schema_name']:<8} {config['display_name']}")
-            return EXIT_OK
-        if args.action == "delete":
-            manager.configs.delete(args.name)
-            print(f"Deleted runtime configuration '{args.name}'.")
-            return EXIT_OK
-        if args.action in ("create", "update"):
-            body: dict[str, Any] = json.loads(args.from_file.read_text()) if args.from_file else {}
-            body.setdefault("metadata", {}).update(_assignments(args.set or [], args.set_from_env or []))
-            body.update({key: value for key, value in (("schema_name", args.schema),
-                                                       ("display_name", args.display_name)) if value})
-            if args.action == "create":
-                body.setdefault("display_name", args.name)
-                body["name"] = args.name
-                config = manager.save_runtime_config(body)
-            else:
-                previous = manager.configs.load(args.name)
-                body["metadata"] = {**previous.metadata, **body["metadata"]}
-                config = manager.save_runtime_config(body, args.name)
+    if args.action == "list":
+        configs = [config.to_json() for config in manager.runtime_configs()]
+        if args.json:
+            _emit(configs)
+        for config in [] if args.json else configs:
+            print(f"{config['name']:<20} {config['schema_name']:<8} {config['display_name']}")
+        return EXIT_OK
+    if args.action == "delete":
+        manager.configs.delete(args.name)
+        print(f"Deleted runtime configuration '{args.name}'.")
+        return EXIT_OK
+    if args.action in ("create", "update"):
+        body: dict[str, Any] = _config_file(args.from_file) if args.from_file else {"metadata": {}}
+        body["metadata"].update(_assignments(args.set or [], args.set_from_env or []))
+        body.update({key: value for key, value in (("schema_name", args.schema),
+                                                   ("display_name", args.display_name)) if value})
+        if args.action == "create":
+            body.setdefault("display_name", args.name)
+            body["name"] = args.name
+            config = manager.save_runtime_config(body)
         else:
-            config = manager.configs.load(args.name)
-    except RuntimeConfigError as error:
-        print(f"elyra-proc: {error}", file=sys.stderr)
-        return EXIT_FAILED
+            previous = manager.configs.load(args.name)
+            body["metadata"] = {**previous.metadata, **body["metadata"]}
+            config = manager.save_runtime_config(body, args.name)
+    else:
+        config = manager.configs.load(args.name)
     shown = config.to_json()
     if args.json:
         _emit(shown)
@@ -318,9 +420,28 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def positive_count(text: str) -> int:
+    """argparse type of a count: a whole number from 1 to COUNT_MAXIMUM."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= COUNT_MAXIMUM:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {COUNT_MAXIMUM}, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line on stderr, pointing at `--help`, exit 2 (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="elyra-proc", description="Run and check Elyra pipelines (.pipeline "
-                                     "files) locally or on a configured runtime, without a Jupyter server.")
+    parser = _Parser(prog="elyra-proc", description="Run and check Elyra pipelines (.pipeline files) locally or on "
+                     "a configured runtime, without a Jupyter server. Results go to stdout, errors to stderr; the "
+                     "exit status is 0 on success, 1 on failure, 2 on a usage error, 130 when interrupted.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, handler: Any, pipeline: bool = False) -> argparse.ArgumentParser:
@@ -333,14 +454,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    run = command("run", "Run a pipeline on this machine, showing each node's progress; exit 1 if it fails.",
-                  cmd_run, pipeline=True)
+    run = command("run", "Run a pipeline on this machine, showing each node's progress; exit 1 if it fails. "
+                  "Ctrl-C cancels the run.", cmd_run, pipeline=True)
     run.add_argument("--param", action="append", metavar="NAME=VALUE", help="pipeline parameter value "
                      "(repeatable); nodes receive parameters they use as environment variables")
-    run.add_argument("--parallel", type=int, metavar="N", help="run at most N nodes at once (default: usable CPUs)")
+    run.add_argument("--parallel", type=positive_count, metavar="N",
+                     help="run at most N nodes at once (default: usable CPUs)")
     run.set_defaults(runtime="local")
     submit = command("submit", "Submit a pipeline to a runtime configuration (Kubeflow Pipelines), showing each step; "
-                     "with --wait, follow the run until it ends.", cmd_run, pipeline=True)
+                     "with --wait, follow the run until it ends (Ctrl-C then cancels it).", cmd_run, pipeline=True)
     submit.add_argument("--runtime-config", metavar="NAME", required=True, help="the runtime configuration to use")
     submit.add_argument("--experiment", metavar="NAME", help="experiment to run in (default: the pipeline's name)")
     submit.add_argument("--param", action="append", metavar="NAME=VALUE", help="pipeline parameter value")
@@ -349,7 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "Compile a pipeline for a runtime configuration (Kubeflow Pipelines YAML), staging its "
                      "dependencies to object storage.", cmd_export, pipeline=True)
     export.add_argument("--runtime-config", metavar="NAME", required=True, help="the runtime configuration to use")
-    export.add_argument("--output", type=Path, help="where to write (default: the pipeline file with .yaml)")
+    export.add_argument("--output", type=Path, metavar="FILE",
+                        help="the file to write (default: the pipeline file with .yaml)")
     export.add_argument("--overwrite", action="store_true", help="replace an existing file")
     export.set_defaults(runtime=None)
     validate = command("validate", "Check a pipeline and print its issues; exit 1 if any is an error.",
@@ -357,9 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--runtime-config", metavar="NAME", help="check against this runtime configuration")
     validate.add_argument("--runtime", metavar="NAME", help="check against this runtime (default: local)")
     runs = command("runs", "List recent runs, newest first.", cmd_runs)
-    runs.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    runs.add_argument("--limit", type=positive_count, default=20, metavar="N", help="how many (default 20)")
     status = command("status", "Show one run with each node's state and artifacts.", cmd_status)
-    status.add_argument("run_id")
+    status.add_argument("run_id", help="the run's id, as `elyra-proc runs` lists it")
     command("runtimes", "List the runtimes and runtime configurations available.", cmd_runtimes)
     config = command("config", "Create, list, show, update or delete runtime configurations (Elyra's format and "
                      "place; secrets are never shown).", cmd_config)
@@ -371,21 +494,21 @@ def build_parser() -> argparse.ArgumentParser:
                         "api_endpoint=https://kf.example.com/pipeline (repeatable)")
     config.add_argument("--set-from-env", action="append", metavar="KEY=ENV_VAR", help="a secret field from an "
                         "environment variable, so it stays out of shell history, e.g. api_password=KF_PASSWORD")
-    config.add_argument("--from-file", type=Path, metavar="FILE", help="start from an Elyra configuration file")
+    config.add_argument("--from-file", type=Path, metavar="FILE", help="start from an Elyra configuration file "
+                        "(a JSON object with display_name, schema_name and metadata)")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_command(argv: Sequence[str] | None = None) -> int:
+    """Parse the arguments and run the command; errors propagate to `_entry.main`, which reports them."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "config" and args.action != "list" and not args.name:
         parser.error(f"config {args.action} needs a configuration name")
-    try:
-        return args.handler(args)
-    except KeyboardInterrupt:
-        print("\nInterrupted: the run was cancelled.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return args.handler(args)
 
 
 if __name__ == "__main__":
+    from ._entry import main
+
     sys.exit(main())

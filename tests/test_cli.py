@@ -17,12 +17,16 @@ from conftest import node, pipeline_document
 from elyra_proc_ext.store import RunStore
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def private_env(tmp_path: Path) -> dict[str, str]:
     """A private Jupyter data and config dir, so runs and settings do not leak between tests or to the user."""
     (tmp_path / "config").mkdir()
     return {**os.environ, "JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
             "JUPYTER_CONFIG_PATH": "", "JUPYTER_PLATFORM_DIRS": "0"}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return private_env(tmp_path)
 
 
 def cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -91,7 +95,7 @@ def test_server_config_applies_to_the_cli(env: dict[str, str], workspace: Path) 
 
 
 def test_killed_run_is_marked_interrupted_on_restart(env: dict[str, str], workspace: Path, tmp_path: Path) -> None:
-    """SIGKILL the process running a pipeline: the record survives, and the next start marks it interrupted."""
+    """SIGKILL the process running a pipeline: the record survives, and reads show it interrupted at once."""
     (workspace / "first.py").write_text("print('done')\n")
     (workspace / "slow.py").write_text("import time\ntime.sleep(120)\n")
     document = pipeline_document("k", [node("first", "first.py"), node("slow", "slow.py", ("first",))])
@@ -106,9 +110,8 @@ def test_killed_run_is_marked_interrupted_on_restart(env: dict[str, str], worksp
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     store = RunStore(tmp_path / "data" / "elyra_proc_ext" / "runs.sqlite")
-    [record] = store.list()
-    assert record.status == "running"
-    assert store.mark_interrupted() == [record.id]
+    [record] = store.list()  # its owner is gone: written back as interrupted by this read
+    assert store.mark_interrupted() == []
     record = store.get(record.id)
     assert record is not None and record.status == "interrupted"
     assert {n.id: n.status for n in record.nodes} == {"first": "succeeded", "slow": "interrupted"}
