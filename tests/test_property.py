@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from conftest import CORPUS, load_json
+from conftest import CORPUS, CORPUS_MISSING, HAS_CORPUS, load_json
 from hypothesis import HealthCheck, Phase, given, note, reject, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
@@ -31,8 +31,8 @@ from elyra_proc_ext.manager import ProcessorManager, Submission, create_manager
 from elyra_proc_ext.model import GENERIC_OPS
 from elyra_proc_ext.parsing import decode
 
-if not sorted(CORPUS.glob("valid/*/case.json")):
-    pytest.skip(f"pipeline corpus not found at {CORPUS}", allow_module_level=True)
+if not HAS_CORPUS:
+    pytest.skip(CORPUS_MISSING, allow_module_level=True)
 
 MAX_MESSAGE = 2_000  # an issue message never echoes a huge user string whole
 HUGE = 100_000
