@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from .errors import BadRequestError, ConflictError, NotFoundError
+from .model import Severity  # dataclasses and an enum: cheap, unlike what is imported inside the commands
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from .model import Issue
     from .store import NodeRecord, RunRecord
 
-SEVERITY_NAMES = {1: "error", 2: "warning", 3: "info", 4: "hint"}  # `model.Severity`'s numbers, Elyra's own
+SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "info",
+                  Severity.HINT: "hint"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 2.0
 COUNT_MAXIMUM = 1_000_000

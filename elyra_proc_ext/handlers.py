@@ -60,13 +60,11 @@ class PipelineHandler(APIHandler):
             message = error.log_message % error.args if error.log_message and error.args else error.log_message
         elif isinstance(error, ElyraProcError):
             status_code, message = error.status, str(error)
-            self.set_status(status_code)
             if isinstance(error, TooManyRequestsError):
                 self.set_header("Retry-After", str(error.retry_after_seconds))
         else:
             message = "Internal server error; the server log has the details."
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(self.error_body(status_code, message or HTTPStatus(status_code).phrase)))
+        self.reply(self.error_body(status_code, message or HTTPStatus(status_code).phrase), status_code)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if not isinstance(value, ElyraProcError):  # expected failures are answered, not logged as crashes
@@ -75,14 +73,14 @@ class PipelineHandler(APIHandler):
             self.log.warning("%s %s: %s", self.request.method, self.request.path, value)
 
     def error_body(self, status: int, message: str, issues: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"reason": HTTPStatus(status).phrase, "message": redact_credentials(message),
-                                "timestamp": time.time()}
+        body: dict[str, Any] = {"reason": HTTPStatus(status).phrase, "message": message, "timestamp": time.time()}
         if issues is not None:
             body["issues"] = issues
         return body
 
     def reply(self, body: dict[str, Any], status: int = 200) -> None:
-        """Answer JSON; credentials inside URLs (a run link built from a configured endpoint) are masked."""
+        """Answer JSON, errors included; credentials inside URLs (a run link built from a configured endpoint, a
+        library's message quoting one) are masked here, the one way out."""
         self.set_status(status)
         self.finish(json.dumps(redact_credentials(body)))
 
