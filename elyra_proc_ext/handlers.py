@@ -25,11 +25,13 @@ from tornado.iostream import StreamClosedError
 from .checker import Submission
 from .errors import BadRequestError, ElyraProcError, TooManyRequestsError, UnknownRunError
 from .manager import ProcessorManager, check_export_name
-from .parsing import decode, pipeline_schema
+from .parsing import decode, migrated, pipeline_schema
+from .properties import node_form, palette, pipeline_form
 from .redaction import redact_credentials
+from .rules import confined_path
 from .runtime_configs import violations
+from .runtime_images import runtime_images
 from .store import RunRecord
-from .validation import confined_path
 
 AUTH_RESOURCE = "pipeline"
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
@@ -225,6 +227,60 @@ class SchemaHandler(PipelineHandler):
         self.reply(pipeline_schema())
 
 
+class PaletteHandler(PipelineHandler):
+    """The node types the editor's palette offers."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(palette())
+
+
+class NodePropertiesHandler(PipelineHandler):
+    """The editor's form of a node type, offering the runtime images of Elyra's metadata."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, op: str) -> None:
+        images = await runtime_images()
+        self.reply(node_form(op, [image.image_name for image in images]))
+
+
+class PipelinePropertiesHandler(PipelineHandler):
+    """The editor's form of the pipeline's properties: name, description, defaults, parameters."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        images = await runtime_images()
+        self.reply(pipeline_form([image.image_name for image in images]))
+
+
+class RuntimeImagesHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply({"runtime_images": [image.to_json() for image in await runtime_images()]})
+
+
+class MigrateHandler(PipelineHandler):
+    """An older pipeline in the current format version, migrated as runs migrate it: the editor shows and saves it
+    so. `?path=` (the file's path from the root) lets the oldest formats' file references be rewritten."""
+
+    @web.authenticated
+    @authorized(action="read")  # changes nothing on the server
+    async def post(self) -> None:
+        document, issues = decode(self.request.body)
+        if issues:
+            self.fail(400, issues[0].message, [i.to_json() for i in issues])
+            return
+        migration = await asyncio.to_thread(migrated, document, self.get_query_argument("path", None))
+        if migration.document is None:
+            self.fail(400, migration.issues[0].message, [i.to_json() for i in migration.issues])
+            return
+        self.reply({"pipeline": migration.document, "from_version": migration.from_version})
+
+
 class OpenApiHandler(PipelineHandler):
     """The API's own contract, shipped in the package; tests check real answers against it."""
 
@@ -385,6 +441,11 @@ ROUTES: list[tuple[str, type[PipelineHandler]]] = [
     ("pipeline/validate", ValidateHandler),
     ("pipeline/runtimes", RuntimesHandler),
     ("pipeline/schema", SchemaHandler),
+    ("pipeline/migrate", MigrateHandler),
+    ("pipeline/palette", PaletteHandler),
+    ("pipeline/properties/nodes/(?P<op>[^/]+)", NodePropertiesHandler),
+    ("pipeline/properties/pipeline", PipelinePropertiesHandler),
+    ("pipeline/runtime-images", RuntimeImagesHandler),
     ("pipeline/openapi.json", OpenApiHandler),
     ("pipeline/runs", RunsHandler),
     (f"pipeline/runs/{RUN_ID}", RunHandler),

@@ -7,7 +7,6 @@ is returned as issues, never raised: the caller decides whether to answer 400 or
 from __future__ import annotations
 
 import json
-import math
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -20,17 +19,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .migration import CURRENT_VERSION, NewerVersionError, migrate
-from .model import (
-    GENERIC_OPS,
-    Issue,
-    KubernetesSecret,
-    Node,
-    Pipeline,
-    PipelineParameter,
-    Toleration,
-    VolumeMount,
-    strongly_connected,
-)
+from .model import GENERIC_OPS, Issue, Node, Pipeline, PipelineParameter, strongly_connected
+from .properties import PROPERTIES, ParseContext, PropertyValueError, generic_parameters_schema
 
 SCHEMA_VERSION = "3.0"
 PASS_THROUGH_TYPES = {"super_node", "binding", "binding_entry_node", "binding_exit_node"}
@@ -45,7 +35,10 @@ class ParseResult:
 
 @cache
 def pipeline_schema() -> dict[str, Any]:
-    return json.loads(resources.files(__package__).joinpath("schemas/pipeline.schema.json").read_text())
+    """The shipped document schema, with `$defs/genericParameters` generated from the property table."""
+    schema = json.loads(resources.files(__package__).joinpath("schemas/pipeline.schema.json").read_text())
+    schema["$defs"]["genericParameters"] = generic_parameters_schema()
+    return schema
 
 
 @dataclass(frozen=True)
@@ -65,8 +58,7 @@ class _SchemaCheck:
 
 @cache
 def _validators() -> tuple[_SchemaCheck, _SchemaCheck]:
-    schema = pipeline_schema()
-    generic = dict(schema["$defs"]["genericParameters"], **{"$defs": schema["$defs"]})
+    schema, generic = pipeline_schema(), generic_parameters_schema()
     return (_SchemaCheck(fastjsonschema.compile(schema), Draft202012Validator(schema)),
             _SchemaCheck(fastjsonschema.compile(generic), Draft202012Validator(generic)))
 
@@ -146,59 +138,51 @@ def parse(document: Any, *, source: str | None = None, base_dir: str | None = No
                                                        "hundreds of levels deep) to be processed.")])
 
 
-def _parse(document: Any, source: str | None, base_dir: str | None) -> ParseResult:
+@dataclass
+class Migration:
+    """A document brought to the current format version; `document` is None when it is not a pipeline (`issues`)."""
+
+    document: dict[str, Any] | None
+    from_version: int | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+
+def migrated(document: Any, source: str | None = None) -> Migration:
+    """Check the document's structure and migrate it to the current format version, as runs and the editor see it."""
     document_check, _ = _validators()
     issues = document_check.issues(document)
     if issues:
-        return ParseResult(None, issues)
+        return Migration(None, issues=issues)
     if document["version"] != SCHEMA_VERSION:
-        return ParseResult(None, [Issue("invalidPipeline", f"Unsupported pipeline-flow schema version "
-                                                           f"'{document['version']}': expected '{SCHEMA_VERSION}'.",
-                                        property_name="version", value=document["version"])])
+        return Migration(None, issues=[Issue("invalidPipeline", f"Unsupported pipeline-flow schema version "
+                                                                f"'{document['version']}': expected "
+                                                                f"'{SCHEMA_VERSION}'.", property_name="version",
+                                             value=document["version"])])
     primary, issues = _primary_pipeline(document)
     if primary is None:
-        return ParseResult(None, issues)
+        return Migration(None, issues=issues)
     try:
-        document, migrated = migrate(document, source)
+        document, steps = migrate(document, source)
     except NewerVersionError as error:
-        return ParseResult(None, [Issue("invalidPipeline", f"Pipeline format version {error.version} was written "
-                                        f"by a newer Elyra than this server understands (newest: {error.current}); "
-                                        "upgrade elyra_proc_ext.", property_name="app_data.version",
-                                        value=error.version)])
+        return Migration(None, issues=[Issue("invalidPipeline", f"Pipeline format version {error.version} was "
+                                             f"written by a newer Elyra than this server understands (newest: "
+                                             f"{error.current}); upgrade elyra_proc_ext.",
+                                             property_name="app_data.version", value=error.version)])
+    return Migration(document, steps[0] - 1 if steps else None)
+
+
+def _parse(document: Any, source: str | None, base_dir: str | None) -> ParseResult:
+    migration = migrated(document, source)
+    if migration.document is None:
+        return ParseResult(None, migration.issues)
+    document = migration.document
     if base_dir is None:
         base_dir = posixpath.dirname(source) if source else ""
     builder = _PipelineBuilder(document, base_dir)
     pipeline = builder.build()
     pipeline.source = source
     pipeline.version = CURRENT_VERSION
-    return ParseResult(pipeline, builder.issues, migrated[0] - 1 if migrated else None)
-
-
-def _as_number(node: Node, name: str, raw: Any, issues: list[Issue]) -> float | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)
-        if math.isfinite(value):
-            return value
-    except (TypeError, ValueError):
-        pass
-    issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': {name} must be a finite number, got "
-                                                    f"{str(raw)[:40]!r}.", name, str(raw)))
-    return None
-
-
-def _as_bool(raw: Any) -> bool | None:
-    if isinstance(raw, str):
-        return raw.strip().lower() in ("true", "1", "yes") if raw.strip() else None
-    return None if raw is None else bool(raw)
-
-
-def _merge(defaults: list[dict[str, Any]], own: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Node entries override pipeline defaults with the same key, as in Elyra."""
-    merged = {str(item.get(key)): item for item in defaults if isinstance(item, dict)}
-    merged.update({str(item.get(key)): item for item in own if isinstance(item, dict)})
-    return list(merged.values())
+    return ParseResult(pipeline, builder.issues, migration.from_version)
 
 
 class _PipelineBuilder:
@@ -336,37 +320,11 @@ class _PipelineBuilder:
             self.issues.extend(node.issue("invalidNodeProperty", f"Node '{node.name}': {issue.message}",
                                           issue.property_name.split(".")[0].split("[")[0]) for issue in type_issues)
             return
-        defaults = self.defaults
-        filename = params.get("filename")
-        if filename:
-            node.filename = posixpath.normpath(posixpath.join(self.base_dir, filename.replace("\\", "/")))
-        node.runtime_image = params.get("runtime_image") if "runtime_image" in params else \
-            defaults.get("runtime_image")
-        node.dependencies = list(params.get("dependencies") or [])
-        node.include_subdirectories = bool(params.get("include_subdirectories"))
-        node.outputs = list(params.get("outputs") or [])
-        env = _merge(defaults.get("env_vars") or [], params.get("env_vars") or [], "env_var")
-        node.env_vars = {str(e.get("env_var") or "").strip(): str(e["value"]) for e in env
-                         if e.get("value") not in (None, "")}
-        for name in ("cpu", "cpu_limit", "memory", "memory_limit", "gpu"):
-            setattr(node, name, _as_number(node, name, params.get(name), self.issues))
-        node.gpu_vendor = params.get("gpu_vendor") or None
-        secrets = _merge(defaults.get("kubernetes_secrets") or [], params.get("kubernetes_secrets") or [], "env_var")
-        node.kubernetes_secrets = [KubernetesSecret(s.get("env_var", ""), s.get("name", ""), s.get("key", ""))
-                                   for s in secrets]
-        volumes = _merge(defaults.get("mounted_volumes") or [], params.get("mounted_volumes") or [], "path")
-        node.mounted_volumes = [VolumeMount(v.get("path", ""), v.get("pvc_name", ""), v.get("sub_path") or None,
-                                            bool(v.get("read_only"))) for v in volumes]
-        tolerations = (defaults.get("kubernetes_tolerations") or []) + (params.get("kubernetes_tolerations") or [])
-        node.kubernetes_tolerations = list(dict.fromkeys(
-            Toleration(t.get("key") or "", t.get("operator") or "", t.get("value") or "", t.get("effect") or "")
-            for t in tolerations if isinstance(t, dict)))
-        for name in ("kubernetes_pod_labels", "kubernetes_pod_annotations"):
-            pairs = _merge(defaults.get(name) or [], params.get(name) or [], "key")
-            setattr(node, name, {str(p.get("key") or ""): str(p.get("value") or "") for p in pairs})
-        shared_memory = params.get("kubernetes_shared_mem_size") or defaults.get("kubernetes_shared_mem_size") or {}
-        node.kubernetes_shared_mem_size = _as_number(node, "kubernetes_shared_mem_size", shared_memory.get("size"),
-                                                     self.issues)
-        caching = params.get("disable_node_caching")
-        node.disable_node_caching = _as_bool(defaults.get("disable_node_caching") if caching in (None, "") else caching)
-        node.pipeline_parameters = list(params.get("pipeline_parameters") or [])
+        context = ParseContext(self.base_dir)
+        for prop in PROPERTIES:
+            raw = prop.raw_value(params, self.defaults)
+            try:
+                setattr(node, prop.name, prop.parse(raw, context))
+            except PropertyValueError as error:
+                self.issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': {prop.name} {error}",
+                                              prop.name, error.value))

@@ -29,8 +29,9 @@ from test_bounded_checks import slow_document
 from tornado.httpclient import HTTPResponse
 
 from elyra_proc_ext.handlers import ROUTES
-from elyra_proc_ext.model import Node, Pipeline
+from elyra_proc_ext.model import GENERIC_OPS, Node, Pipeline
 from elyra_proc_ext.processors.base import RunStatus
+from elyra_proc_ext.properties import generic_parameters_schema
 from elyra_proc_ext.store import RunRecord, RunStore
 
 DOCUMENT_URI = "urn:elyra-proc-ext:openapi"
@@ -250,9 +251,40 @@ async def test_the_document_is_served(jp_fetch: Any) -> None:
     code, served = await call(jp_fetch, "GET", "openapi.json")
     assert code == 200 and served == shipped("openapi.json")
     code, schema = await call(jp_fetch, "GET", "schema")
-    assert code == 200 and schema == shipped("pipeline.schema.json")
+    expected = shipped("pipeline.schema.json")
+    expected["$defs"]["genericParameters"] = generic_parameters_schema()
+    assert code == 200 and schema == expected
     code, runtimes = await call(jp_fetch, "GET", "runtimes")
     assert code == 200 and {r["name"] for r in runtimes["runtimes"]} >= {"local", "kfp"}
+
+
+async def test_editor_routes(jp_fetch: Any, jp_data_dir: Path) -> None:
+    images = jp_data_dir / "metadata" / "runtime-images"
+    images.mkdir(parents=True)
+    (images / "py.json").write_text(json.dumps({"display_name": "Python", "schema_name": "runtime-image",
+                                                "metadata": {"image_name": "python:3.11", "pull_policy": "Always"}}))
+    (images / "bad.json").write_text("{")
+    code, palette = await call(jp_fetch, "GET", "palette")
+    assert code == 200 and [t["op"] for t in palette["categories"][0]["node_types"]] == list(GENERIC_OPS)
+    for op in GENERIC_OPS:
+        code, form = await call(jp_fetch, "GET", "properties", "nodes", op)
+        assert code == 200 and "component_parameters" in form["schema"]["properties"]
+    code, error = await call(jp_fetch, "GET", "properties", "nodes", "no-such-op")
+    assert code == 404 and "no-such-op" in error["message"]
+    code, form = await call(jp_fetch, "GET", "properties", "pipeline")
+    assert code == 200 and "pipeline_defaults" in form["schema"]["properties"]
+    code, listed = await call(jp_fetch, "GET", "runtime-images")
+    assert code == 200 and [image["name"] for image in listed["runtime_images"]] == ["py"]
+
+
+async def test_migrate(jp_fetch: Any) -> None:
+    old = json.loads(next((Path(__file__).parent / "fixtures" / "formats" / "v4").glob("*.pipeline")).read_text())
+    code, answer = await call(jp_fetch, "POST", "migrate", body=old, path="v4/old.pipeline")
+    assert code == 200 and answer["from_version"] == 4
+    code, answer = await call(jp_fetch, "POST", "migrate", body=answer["pipeline"])
+    assert code == 200 and answer["from_version"] is None
+    code, error = await call(jp_fetch, "POST", "migrate", body={"pipelines": []})
+    assert code == 400 and error["issues"]
 
 
 async def test_validate_and_schedule(jp_fetch: Any, document: dict[str, Any], jp_root_dir: Path) -> None:

@@ -4,8 +4,10 @@ A pure transformation: no network, no files. Every generic node is a task of one
 (embedded once as Python source, so nothing is downloaded when the pipeline runs), with the node's file, archive,
 outputs, inputs and environment as its arguments. The kfp compiler emits a component and an executor per task;
 identical ones are folded back together afterwards, so the bootstrapper is carried once per distinct image and
-resource set instead of once per node. Per-task settings go straight onto the task's container spec: the SDK's
-setters walk the Python call stack on every call, which is where Elyra's export spends most of its time.
+resource set instead of once per node. Per-task settings (image, resources, Kubernetes, caching) are each node
+property's own mapping, declared in the property table (`properties`); they go straight onto the task's container
+spec: the SDK's setters walk the Python call stack on every call, which is where Elyra's export spends most of its
+time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from ..model import Node, Pipeline
 from ..names import safe_name
+from ..properties import SPEC_SETTINGS, TASK_SETTINGS
 
 PARAMETER_TYPES: dict[str, tuple[type, str]] = {
     "String": (str, "String"), "Integer": (int, "Integer"), "Float": (float, "Float"), "Bool": (bool, "Boolean")}
@@ -112,42 +115,6 @@ def _ancestor_outputs(pipeline: Pipeline) -> dict[str, list[str]]:
     return collected
 
 
-def _resources(node: Node) -> Any:
-    from kfp.dsl.structures import ResourceSpec
-
-    def quantity(value: float | None, unit: str = "") -> str | None:
-        return None if value is None else f"{value:g}{unit}"
-
-    if all(v is None for v in (node.cpu, node.cpu_limit, node.memory, node.memory_limit)) and not node.gpu:
-        return None
-    return ResourceSpec(cpu_request=quantity(node.cpu), cpu_limit=quantity(node.cpu_limit),
-                        memory_request=quantity(node.memory, "G"), memory_limit=quantity(node.memory_limit, "G"),
-                        accelerator_type=(node.gpu_vendor or "nvidia.com/gpu") if node.gpu else None,
-                        accelerator_count=quantity(node.gpu) if node.gpu else None)
-
-
-def _kubernetes(task: Any, node: Node, staging: StagingPlan) -> None:
-    from kfp import kubernetes
-
-    secrets: dict[str, dict[str, str]] = {}
-    for secret in node.kubernetes_secrets:
-        secrets.setdefault(secret.name, {})[secret.key] = secret.env_var
-    for name, key_to_env in secrets.items():
-        kubernetes.use_secret_as_env(task, secret_name=name, secret_key_to_env=key_to_env)
-    for volume in node.mounted_volumes:
-        kubernetes.mount_pvc(task, pvc_name=volume.pvc_name, mount_path=volume.path, sub_path=volume.sub_path or "")
-    for toleration in node.kubernetes_tolerations:
-        kubernetes.add_toleration(task, key=toleration.key or None, operator=toleration.operator or None,
-                                  value=toleration.value or None, effect=toleration.effect or None)
-    for key, value in node.kubernetes_pod_labels.items():
-        kubernetes.add_pod_label(task, key, value)
-    for key, value in node.kubernetes_pod_annotations.items():
-        kubernetes.add_pod_annotation(task, key, value)
-    if node.kubernetes_shared_mem_size:
-        kubernetes.empty_dir_mount(task, volume_name="shm", mount_path="/dev/shm", medium="Memory",
-                                   size_limit=f"{node.kubernetes_shared_mem_size:g}G")
-
-
 def compile_pipeline(pipeline: Pipeline, staging: StagingPlan) -> CompiledPipeline:
     """The KFP pipeline spec (and Kubernetes platform spec) of a validated, generic-only pipeline."""
     from google.protobuf import json_format
@@ -171,11 +138,10 @@ def compile_pipeline(pipeline: Pipeline, staging: StagingPlan) -> CompiledPipeli
                 task_inputs.update({name: values[name] for name in CREDENTIAL_INPUTS})
             task = component(**task_inputs)
             task.set_display_name(display_names[node.id])
-            task.container_spec.image = node.runtime_image
-            task.container_spec.resources = _resources(node)
+            for apply_setting in TASK_SETTINGS:  # each node property's image, resource and Kubernetes settings
+                apply_setting(task, node)
             if node.parent_ids:
                 task.after(*(tasks[parent] for parent in node.parent_ids))
-            _kubernetes(task, node, staging)
             tasks[node.id] = task
             kfp_names[node.id] = task.name
 
@@ -190,7 +156,7 @@ def compile_pipeline(pipeline: Pipeline, staging: StagingPlan) -> CompiledPipeli
     spec = json_format.MessageToDict(graph.pipeline_spec)
     platform = json_format.MessageToDict(graph.platform_spec) or None
     task_names = _rename_tasks(spec, pipeline, kfp_names)
-    _set_caching(spec, pipeline, task_names)
+    _apply_spec_settings(spec, pipeline, task_names)
     _fold_identical_components(spec, platform)
     if staging.credentials == "secret" and staging.secret_name:
         platform = _add_storage_secret(spec, platform, staging.secret_name)
@@ -230,10 +196,12 @@ def _rename_tasks(spec: dict[str, Any], pipeline: Pipeline, kfp_names: dict[str,
     return {node_id: renamed[kfp_name] for node_id, kfp_name in kfp_names.items()}
 
 
-def _set_caching(spec: dict[str, Any], pipeline: Pipeline, task_names: dict[str, str]) -> None:
+def _apply_spec_settings(spec: dict[str, Any], pipeline: Pipeline, task_names: dict[str, str]) -> None:
+    """Node properties that map onto the compiled task rather than through the SDK (caching)."""
     tasks = spec["root"]["dag"]["tasks"]
     for node_id, name in task_names.items():
-        tasks[name]["cachingOptions"] = {"enableCache": not pipeline.nodes[node_id].disable_node_caching}
+        for apply_setting in SPEC_SETTINGS:
+            apply_setting(tasks[name], pipeline.nodes[node_id])
 
 
 def _add_storage_secret(spec: dict[str, Any], platform: dict[str, Any] | None, secret: str) -> dict[str, Any]:
