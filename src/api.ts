@@ -107,6 +107,32 @@ export interface IJsonSchema {
   [key: string]: unknown;
 }
 
+/** A property form: an rjsf-ready JSON schema and its UI schema, as the server serves them. */
+export interface IFormSchema {
+  schema: Record<string, any>;
+  uiSchema: Record<string, any>;
+}
+
+/** A node type the editor's palette offers. */
+export interface IPaletteNodeType {
+  op: string;
+  label: string;
+  description: string;
+  extensions: string[];
+}
+
+export interface IPalette {
+  categories: { id: string; label: string; node_types: IPaletteNodeType[] }[];
+}
+
+/** A runtime image from Elyra's metadata (`<jupyter data dir>/metadata/runtime-images`). */
+export interface IRuntimeImage {
+  name: string;
+  display_name: string;
+  image_name: string;
+  pull_policy?: string;
+}
+
 export interface IRuntime {
   name: string;
   display_name: string;
@@ -213,6 +239,30 @@ export class PipelineApi {
       },
       query
     );
+  }
+
+  palette(): Promise<IPalette> {
+    return this.request(['palette']);
+  }
+
+  /** The property form of a node type (by op). */
+  nodeProperties(op: string): Promise<IFormSchema> {
+    return this.request(['properties', 'nodes', op]);
+  }
+
+  /** The property form of a pipeline: name, description, node defaults, parameters. */
+  pipelineProperties(): Promise<IFormSchema> {
+    return this.request(['properties', 'pipeline']);
+  }
+
+  async runtimeImages(): Promise<IRuntimeImage[]> {
+    const answer = await this.request<{ runtime_images: IRuntimeImage[] }>(['runtime-images']);
+    return answer.runtime_images ?? [];
+  }
+
+  /** The document in the current format version, as the server migrates older ones. */
+  migrate(pipeline: unknown, path: string): Promise<{ pipeline: Record<string, any>; from_version: number | null }> {
+    return this.json(['migrate'], 'POST', pipeline, { path });
   }
 
   runtimes(): Promise<{ runtimes: IRuntime[]; runtime_configs: string[] }> {

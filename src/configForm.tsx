@@ -1,53 +1,93 @@
 /**
- * A form generated from a runtime's configuration schema (`GET /pipeline/runtimes` → `config_schema`), for
- * creating and editing runtime configurations. Secret fields (`writeOnly`) are never shown: left blank, the
- * server keeps the stored value. Fields that do not apply to the chosen options (`x-shown-when`) are hidden and not
- * sent.
+ * The form for creating and editing runtime configurations: JupyterLab's own `FormComponent` (rjsf), driven by the
+ * runtime's configuration schema (`GET /pipeline/runtimes` → `config_schema`). `configFormSpec` derives, for the
+ * current values, the form's schema and uiSchema from the server's: secret fields (`writeOnly`) are never shown filled
+ * (left blank, the server keeps the stored value); fields whose `x-shown-when` does not hold are left out, so neither
+ * shown nor sent; enums get readable titles; `const` fields are set, not asked.
  */
 import { Notification, ReactWidget } from '@jupyterlab/apputils';
+import { FormComponent } from '@jupyterlab/ui-components';
+import type { JSONObject, JSONValue, ReadonlyJSONObject } from '@lumino/coreutils';
+import type { ErrorSchema, RJSFSchema, RJSFValidationError, WidgetProps } from '@rjsf/utils';
 import * as React from 'react';
 
 import { ApiError, IJsonSchema, IRuntime, IRuntimeConfig, PipelineApi } from './api';
+import { UiSchema, validator } from './forms';
 import { PipelineEvents } from './events';
 
-export const CONFIG_NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
+/** The server's rule for configuration (file) names. */
+const CONFIG_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+const CONFIG_NAME_RULE = "Use letters, digits, '-', '_' and '.', starting with a letter or digit.";
+const NEEDS_ATTENTION = 'Some fields need attention.';
+
+/** The prefix of every control's id (`elyra-proc-config_api_endpoint`); '_' is what JupyterLab's templates split on. */
+const ID_PREFIX = 'elyra-proc-config';
+
+type FormErrors = ErrorSchema<ReadonlyJSONObject>;
 
 const WORDS: Record<string, string> = {
   api: 'API',
-  cos: 'object storage',
-  tls: 'TLS',
-  ssl: 'SSL',
+  aws: 'AWS',
   ca: 'CA',
-  url: 'URL',
-  id: 'ID'
+  cos: 'object storage',
+  iam: 'IAM',
+  id: 'ID',
+  ldap: 'LDAP',
+  ssl: 'SSL',
+  tls: 'TLS',
+  url: 'URL'
 };
 
-/** "cos_bucket" → "Object storage bucket"; a schema title wins. */
-export function fieldLabel(key: string, schema: IJsonSchema): string {
-  if (schema.title) {
-    return schema.title;
-  }
-  const words = key.split('_').map(word => WORDS[word] ?? word);
-  const text = words.join(' ');
+/** "cos_bucket" → "Object storage bucket", "DEX_LDAP" → "Dex LDAP". */
+function readable(identifier: string): string {
+  const text = identifier
+    .toLowerCase()
+    .split('_')
+    .map(word => WORDS[word] ?? word)
+    .join(' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-type FieldKind = 'enum' | 'boolean' | 'number' | 'list' | 'secret' | 'text';
+/** A field's label: the schema's title, else its key made readable. */
+function fieldLabel(key: string, schema: IJsonSchema): string {
+  return schema.title ?? readable(key);
+}
 
-export interface IFieldSpec {
-  key: string;
-  schema: IJsonSchema;
-  kind: FieldKind;
-  required: boolean;
-  label: string;
+/** An enum value's title: identifiers such as `EXISTING_BEARER_TOKEN` made readable, other values as they are. */
+function enumTitle(value: unknown): string {
+  const text = String(value);
+  return /^[A-Z0-9]+(_[A-Z0-9]+)*$/.test(text) ? readable(text) : text;
+}
+
+function secretHelp(schema: IJsonSchema, storedValue: boolean): string {
+  const help = storedValue ? 'A value is stored: leave blank to keep it.' : 'Write-only: it is never shown again.';
+  return schema.description ? `${schema.description}. ${help}` : help;
+}
+
+/**
+ * A field as the form asks it: an enum becomes a `oneOf` of titled `const`s (standard JSON Schema, which every rjsf 5
+ * shows as a select with those titles), secrets say whether one is stored.
+ */
+function formField(key: string, schema: IJsonSchema, storedValue: boolean): IJsonSchema {
+  const { enum: values, ...rest } = schema;
+  const field: IJsonSchema = {
+    ...rest,
+    title: fieldLabel(key, schema),
+    description: schema.writeOnly ? secretHelp(schema, storedValue) : schema.description
+  };
+  if (Array.isArray(values)) {
+    field.type = typeOf(schema) ?? (values.every(value => typeof value === 'string') ? 'string' : undefined);
+    field.oneOf = values.map(value => ({ const: value, title: enumTitle(value) }));
+  }
+  return field;
 }
 
 /**
  * Whether a field applies given the other fields' values: the schema's `x-shown-when` names, for each field it
  * depends on, the values that make it apply (credentials only for the authentication types that use them).
  */
-export function isShown(field: IFieldSpec, values: FieldValues): boolean {
-  const conditions = (field.schema['x-shown-when'] ?? {}) as Record<string, unknown[]>;
+function isShown(schema: IJsonSchema, values: JSONObject): boolean {
+  const conditions = (schema['x-shown-when'] ?? {}) as Record<string, unknown[]>;
   return Object.entries(conditions).every(([key, allowed]) => allowed.includes(values[key]));
 }
 
@@ -55,136 +95,183 @@ function typeOf(schema: IJsonSchema): string | undefined {
   return Array.isArray(schema.type) ? schema.type.find(t => t !== 'null') : schema.type;
 }
 
-/** The editable fields of a configuration's `metadata`, in schema order; `const` fields are set, not asked. */
-export function metadataFields(schema: IJsonSchema): IFieldSpec[] {
-  const metadata = schema.properties?.metadata ?? {};
-  const required = new Set(metadata.required ?? []);
-  const fields: IFieldSpec[] = [];
+/** The widgets of rjsf's own registry that `LabelledWidget` puts under a label. */
+type BuiltInWidget = 'TextWidget' | 'URLWidget' | 'PasswordWidget' | 'SelectWidget';
+
+/**
+ * rjsf's own widget under a real `<label>`: JupyterLab's field template shows a title as a heading, which names no
+ * control, so screen readers (and `getByLabel`) would find unnamed inputs and selects.
+ */
+function LabelledWidget(props: WidgetProps): JSX.Element {
+  const Widget = props.registry.widgets[props.options.builtIn as BuiltInWidget];
+  return (
+    <>
+      <span className="elyra-proc-config-label">
+        <label htmlFor={props.id} className="jp-FormGroup-fieldLabel">
+          {props.label}
+        </label>
+        {props.required && <span aria-hidden="true"> *</span>}
+      </span>
+      <Widget {...props} />
+    </>
+  );
+}
+
+function labelled(widget: BuiltInWidget, extra: UiSchema = {}): UiSchema {
+  return { 'ui:widget': LabelledWidget, 'ui:options': { label: false, builtIn: widget }, ...extra };
+}
+
+/** How one metadata field is asked; `storedValue` tells a secret whether there is one to keep. */
+function fieldUi(schema: IJsonSchema, storedValue: boolean): UiSchema {
+  const type = typeOf(schema);
+  if (Array.isArray(schema.oneOf)) {
+    return labelled('SelectWidget', { 'ui:placeholder': '(not set)' });
+  }
+  if (schema.writeOnly) {
+    return labelled('PasswordWidget', {
+      'ui:placeholder': storedValue ? 'unchanged (leave blank to keep)' : '',
+      'ui:autocomplete': 'new-password'
+    });
+  }
+  if (type === 'string' || type === 'number' || type === 'integer') {
+    return labelled(schema.format === 'uri' ? 'URLWidget' : 'TextWidget', {
+      'ui:placeholder': schema.default === undefined ? '' : String(schema.default)
+    });
+  }
+  return {}; // booleans (rjsf's checkbox has its own label) and lists (rjsf's list editor)
+}
+
+export interface IConfigFormSpec {
+  schema: RJSFSchema;
+  uiSchema: UiSchema;
+}
+
+/**
+ * The form for the current values: the display name, when creating the file name, then the runtime's `metadata`
+ * fields in schema order, without its `const`s and without the fields whose `x-shown-when` does not hold.
+ */
+export function configFormSpec(
+  runtimeSchema: IJsonSchema,
+  values: JSONObject,
+  config: IRuntimeConfig | null
+): IConfigFormSpec {
+  const metadata = runtimeSchema.properties?.metadata ?? {};
+  const metadataRequired = new Set(metadata.required ?? []);
+  const properties: Record<string, IJsonSchema> = {
+    display_name: { type: 'string', minLength: 1, ...runtimeSchema.properties?.display_name, title: 'Display name' }
+  };
+  const required = ['display_name'];
+  const uiSchema: UiSchema = { display_name: labelled('TextWidget') };
+  if (config === null) {
+    properties.name = {
+      type: 'string',
+      title: 'Name',
+      description: 'The file name; when blank, derived from the display name',
+      pattern: CONFIG_NAME_PATTERN
+    };
+    uiSchema.name = labelled('TextWidget', { 'ui:placeholder': 'derived from the display name' });
+  }
   for (const [key, property] of Object.entries(metadata.properties ?? {})) {
-    if (property.const !== undefined) {
+    if (property.const !== undefined || !isShown(property, values)) {
       continue;
     }
-    const type = typeOf(property);
-    const kind: FieldKind = Array.isArray(property.enum)
-      ? 'enum'
-      : type === 'boolean'
-        ? 'boolean'
-        : type === 'number' || type === 'integer'
-          ? 'number'
-          : type === 'array'
-            ? 'list'
-            : property.writeOnly
-              ? 'secret'
-              : 'text';
-    fields.push({ key, schema: property, kind, required: required.has(key), label: fieldLabel(key, property) });
-  }
-  return fields;
-}
-
-/** The `const` values of `metadata` (e.g. runtime_type), sent with every save. */
-function constants(schema: IJsonSchema): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const [key, property] of Object.entries(schema.properties?.metadata?.properties ?? {})) {
-    if (property.const !== undefined) {
-      result[key] = property.const;
+    const storedValue = Boolean(config?.metadata[key]);
+    properties[key] = formField(key, property, storedValue);
+    if (metadataRequired.has(key) && !property.writeOnly) {
+      required.push(key);
     }
+    uiSchema[key] = fieldUi(properties[key], storedValue);
   }
-  return result;
+  return { schema: { type: 'object', properties, required } as RJSFSchema, uiSchema };
 }
 
-export type FieldValues = Record<string, string | boolean>;
-
-export function initialValues(fields: IFieldSpec[], config: IRuntimeConfig | null): FieldValues {
-  const values: FieldValues = {};
-  const metadata = config?.metadata ?? {};
-  for (const field of fields) {
-    const stored = metadata[field.key];
-    const fallback = !config || field.kind === 'enum' || field.kind === 'boolean' ? field.schema.default : undefined;
-    const value = stored !== undefined && stored !== null ? stored : fallback;
-    if (field.kind === 'secret') {
-      values[field.key] = '';
-    } else if (field.kind === 'boolean') {
-      values[field.key] =
-        value === undefined ? field.schema.default === true : value === true || value === 'true';
-    } else if (field.kind === 'list') {
-      values[field.key] = Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value);
-    } else {
-      values[field.key] = value === undefined ? '' : String(value);
+/** The values a stored configuration starts the form with; secrets are never shown, so they start blank. */
+function initialValues(runtimeSchema: IJsonSchema, config: IRuntimeConfig | null): JSONObject {
+  if (config === null) {
+    return {}; // rjsf fills in the schema's defaults
+  }
+  const values: JSONObject = { display_name: config.display_name };
+  for (const [key, property] of Object.entries(runtimeSchema.properties?.metadata?.properties ?? {})) {
+    const stored = config.metadata[key];
+    if (property.const === undefined && !property.writeOnly && stored !== undefined && stored !== null) {
+      values[key] = stored as JSONValue;
     }
   }
   return values;
 }
 
 /**
- * The metadata to send and the problems found, by field. Blank optional fields are left out; a blank secret is
- * left out so the server keeps the stored one.
+ * What is sent for the form's fields: only those shown, text trimmed (secrets as typed), blank ones, blank list items
+ * and empty lists left out, so a blank secret keeps the stored one.
  */
-export function collectMetadata(
-  fields: IFieldSpec[],
-  values: FieldValues,
-  schema: IJsonSchema
-): { metadata: Record<string, unknown>; errors: Record<string, string> } {
-  const metadata: Record<string, unknown> = { ...constants(schema) };
-  const errors: Record<string, string> = {};
-  for (const field of fields.filter(candidate => isShown(candidate, values))) {
-    const raw = values[field.key];
-    if (field.kind === 'boolean') {
-      metadata[field.key] = Boolean(raw);
-      continue;
-    }
-    const text = typeof raw === 'string' ? raw.trim() : '';
-    if (!text) {
-      if (field.required && field.kind !== 'secret') {
-        errors[field.key] = `${field.label} is required.`;
+function sentValues(values: JSONObject, spec: IConfigFormSpec): JSONObject {
+  const result: JSONObject = {};
+  for (const [key, property] of Object.entries(spec.schema.properties ?? {})) {
+    const value = values[key];
+    const secret = (property as IJsonSchema).writeOnly === true;
+    if (typeof value === 'string') {
+      const text = secret ? value : value.trim();
+      if (text) {
+        result[key] = text;
       }
-      continue;
-    }
-    if (field.kind === 'number') {
-      const number = Number(text);
-      const type = typeOf(field.schema);
-      if (!Number.isFinite(number) || (type === 'integer' && !Number.isInteger(number))) {
-        errors[field.key] = `${field.label} must be ${type === 'integer' ? 'a whole number' : 'a number'}.`;
-      } else if (typeof field.schema.exclusiveMinimum === 'number' && number <= field.schema.exclusiveMinimum) {
-        errors[field.key] = `${field.label} must be more than ${field.schema.exclusiveMinimum}.`;
-      } else if (typeof field.schema.minimum === 'number' && number < field.schema.minimum) {
-        errors[field.key] = `${field.label} must be at least ${field.schema.minimum}.`;
-      } else if (typeof field.schema.exclusiveMaximum === 'number' && number >= field.schema.exclusiveMaximum) {
-        errors[field.key] = `${field.label} must be less than ${field.schema.exclusiveMaximum}.`;
-      } else if (typeof field.schema.maximum === 'number' && number > field.schema.maximum) {
-        errors[field.key] = `${field.label} must be at most ${field.schema.maximum}.`;
-      } else {
-        metadata[field.key] = number;
+    } else if (Array.isArray(value)) {
+      const items = value
+        .map(item => (typeof item === 'string' ? item.trim() : item))
+        .filter(item => item !== '' && item !== null && item !== undefined);
+      if (items.length > 0) {
+        result[key] = items;
       }
-      continue;
+    } else if (value !== undefined && value !== null) {
+      result[key] = value;
     }
-    if (field.kind === 'list') {
-      metadata[field.key] = [...new Set(text.split(',').map(item => item.trim()).filter(Boolean))];
-      continue;
-    }
-    if (field.schema.pattern && field.kind !== 'secret') {
-      let matches = true;
-      try {
-        matches = new RegExp(field.schema.pattern, 'u').test(text);
-      } catch {
-        matches = true; // a pattern this browser cannot compile is left to the server
-      }
-      if (!matches) {
-        errors[field.key] = `${field.label} does not have the expected form (${field.schema.pattern}).`;
-        continue;
-      }
-    }
-    if (field.schema.minLength !== undefined && text.length < field.schema.minLength) {
-      errors[field.key] = `${field.label} must have at least ${field.schema.minLength} characters.`;
-      continue;
-    }
-    if (field.schema.maxLength !== undefined && text.length > field.schema.maxLength) {
-      errors[field.key] = `${field.label} must have at most ${field.schema.maxLength} characters.`;
-      continue;
-    }
-    metadata[field.key] = field.kind === 'secret' ? raw : text;
   }
-  return { metadata, errors };
+  return result;
 }
+
+/** The `const` values of `metadata` (e.g. runtime_type), sent with every save. */
+function constants(runtimeSchema: IJsonSchema): JSONObject {
+  const result: JSONObject = {};
+  for (const [key, property] of Object.entries(runtimeSchema.properties?.metadata?.properties ?? {})) {
+    if (property.const !== undefined) {
+      result[key] = property.const as JSONValue;
+    }
+  }
+  return result;
+}
+
+/** ajv's messages, in the words of this form. */
+function readableErrors(errors: RJSFValidationError[]): RJSFValidationError[] {
+  return errors.map(error => {
+    const pattern = String(error.params?.pattern ?? '');
+    const message =
+      error.name === 'required'
+        ? 'Required.'
+        : error.name === 'pattern'
+          ? pattern === CONFIG_NAME_PATTERN
+            ? CONFIG_NAME_RULE
+            : `Does not have the expected form (${pattern}).`
+          : error.name === 'format' && error.params?.format === 'uri'
+            ? 'Enter a full URL, e.g. https://host.example.com/path.'
+            : `${(error.message ?? '').charAt(0).toUpperCase()}${(error.message ?? '').slice(1)}.`;
+    return { ...error, message };
+  });
+}
+
+/** The problems with what would be sent, as rjsf's error schema (empty when there are none). */
+function validate(values: JSONObject, spec: IConfigFormSpec): { errorSchema: FormErrors; first: string | null } {
+  const { errors, errorSchema } = validator.validateFormData(
+    sentValues(values, spec),
+    spec.schema,
+    undefined,
+    readableErrors,
+    spec.uiSchema
+  );
+  const first = errors.length > 0 ? (errors[0].property ?? '').replace(/^\./, '').replace(/\./g, '_') : null;
+  return { errorSchema, first };
+}
+
+/** No "modified from default" markers: JupyterLab's field template reads the defaults from the form context. */
+const FORM_CONTEXT = { defaultFormData: {} };
 
 export interface IConfigEditorOptions {
   api: PipelineApi;
@@ -201,252 +288,104 @@ export class ConfigEditor extends ReactWidget {
     super();
     this.addClass('elyra-proc-config-editor');
     this.node.dataset.testid = 'elyra-proc-config-editor';
-    const schema = options.runtime.config_schema ?? {};
-    this._fields = metadataFields(schema);
-    this._values = initialValues(this._fields, options.config);
-    this._displayName = options.config?.display_name ?? '';
+    this._runtimeSchema = options.runtime.config_schema ?? {};
+    this._values = initialValues(this._runtimeSchema, options.config);
   }
 
   protected render(): JSX.Element {
     const { config, runtime } = this.options;
-    const creating = config === null;
-    const errorId = (key: string): string => `elyra-proc-config-error-${key}`;
-    const onSubmit = (event: React.FormEvent): void => {
-      event.preventDefault();
-      void this._save();
-    };
+    const title = config === null ? `New ${runtime.display_name} configuration` : `Edit ${config.display_name}`;
+    const spec = configFormSpec(this._runtimeSchema, this._values, config);
     return (
-      <form
-        className="elyra-proc-form elyra-proc-config-form"
-        aria-label={creating ? `New ${runtime.display_name} configuration` : `Edit ${config.display_name}`}
-        onSubmit={onSubmit}
-        noValidate
-      >
+      <div className="elyra-proc-form elyra-proc-config-form" role="form" aria-label={title}>
         <h2 className="elyra-proc-form-title">
-          {creating ? `New ${runtime.display_name} configuration` : `${config.display_name} (${config.name})`}
+          {config === null ? title : `${config.display_name} (${config.name})`}
         </h2>
-        {this._summary && (
-          <div className="elyra-proc-error-box" role="alert" data-testid="elyra-proc-config-form-error">
-            {this._summary}
+        <FormComponent
+          schema={spec.schema}
+          uiSchema={spec.uiSchema}
+          formData={this._values}
+          formContext={FORM_CONTEXT}
+          validator={validator}
+          idPrefix={ID_PREFIX}
+          extraErrors={this._errors}
+          showErrorList={false}
+          showModifiedFromDefault={false}
+          noValidate
+          noHtml5Validate
+          onChange={event => this._change(event.formData as JSONObject)}
+          onSubmit={() => void this._save()}
+        >
+          {this._summary.length > 0 && (
+            <div className="elyra-proc-error-box" role="alert" data-testid="elyra-proc-config-form-error">
+              {this._summary.join('\n')}
+            </div>
+          )}
+          <div className="elyra-proc-form-buttons">
+            <button
+              type="button"
+              className="jp-Button jp-mod-styled jp-mod-reject"
+              data-testid="elyra-proc-config-cancel"
+              onClick={() => this.options.onDone(null)}
+            >
+              Cancel
+            </button>
+            <button
+              type="submit"
+              className="jp-Button jp-mod-styled jp-mod-accept"
+              data-testid="elyra-proc-config-save"
+              disabled={this._saving}
+            >
+              {this._saving ? 'Saving…' : 'Save'}
+            </button>
           </div>
-        )}
-        <label className="elyra-proc-field" htmlFor="elyra-proc-config-field-display_name">
-          <span className="elyra-proc-field-label">
-            Display name <span aria-hidden="true">*</span>
-          </span>
-          <input
-            id="elyra-proc-config-field-display_name"
-            data-testid="elyra-proc-config-field-display_name"
-            className="jp-mod-styled"
-            type="text"
-            required
-            aria-invalid={Boolean(this._errors.display_name)}
-            aria-describedby={this._errors.display_name ? errorId('display_name') : undefined}
-            value={this._displayName}
-            onChange={event => {
-              this._displayName = event.target.value;
-              this.update();
-            }}
-          />
-          {this._errors.display_name && (
-            <span id={errorId('display_name')} className="elyra-proc-error-text">
-              {this._errors.display_name}
-            </span>
-          )}
-        </label>
-        {creating && (
-          <label className="elyra-proc-field" htmlFor="elyra-proc-config-field-name">
-            <span className="elyra-proc-field-label">Name (file name; optional)</span>
-            <input
-              id="elyra-proc-config-field-name"
-              data-testid="elyra-proc-config-field-name"
-              className="jp-mod-styled"
-              type="text"
-              placeholder="derived from the display name"
-              aria-invalid={Boolean(this._errors.name)}
-              aria-describedby={this._errors.name ? errorId('name') : undefined}
-              value={this._name}
-              onChange={event => {
-                this._name = event.target.value;
-                this.update();
-              }}
-            />
-            {this._errors.name && (
-              <span id={errorId('name')} className="elyra-proc-error-text">
-                {this._errors.name}
-              </span>
-            )}
-          </label>
-        )}
-        {this._fields
-          .filter(field => isShown(field, this._values))
-          .map(field => this._renderField(field, errorId(field.key)))}
-        <div className="elyra-proc-form-buttons">
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-reject"
-            data-testid="elyra-proc-config-cancel"
-            onClick={() => this.options.onDone(null)}
-          >
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="jp-Button jp-mod-styled jp-mod-accept"
-            data-testid="elyra-proc-config-save"
-            disabled={this._saving}
-          >
-            {this._saving ? 'Saving…' : 'Save'}
-          </button>
-        </div>
-      </form>
-    );
-  }
-
-  private _renderField(field: IFieldSpec, errorId: string): JSX.Element {
-    const id = `elyra-proc-config-field-${field.key}`;
-    const helpId = `${id}-help`;
-    const error = this._errors[field.key];
-    const value = this._values[field.key];
-    const set = (next: string | boolean): void => {
-      this._values = { ...this._values, [field.key]: next };
-      this.update();
-    };
-    const stored = this.options.config?.metadata?.[field.key];
-    const help =
-      field.kind === 'secret'
-        ? `${field.schema.description ? `${field.schema.description}. ` : ''}${
-            stored ? 'A value is stored: leave blank to keep it.' : 'Write-only: it is never shown again.'
-          }`
-        : field.kind === 'list'
-          ? `${field.schema.description ? `${field.schema.description}. ` : ''}Comma-separated.`
-          : (field.schema.description ?? '');
-    const describedBy = [help ? helpId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined;
-    const common = {
-      id,
-      'data-testid': id,
-      'aria-invalid': Boolean(error),
-      'aria-describedby': describedBy,
-      'aria-required': field.required
-    };
-    let control: JSX.Element;
-    if (field.kind === 'boolean') {
-      return (
-        <div key={field.key} className="elyra-proc-field elyra-proc-checkbox">
-          <input {...common} type="checkbox" checked={Boolean(value)} onChange={e => set(e.target.checked)} />
-          <label htmlFor={id} className="elyra-proc-field-label">
-            {field.label}
-          </label>
-          {help && (
-            <span id={helpId} className="elyra-proc-help">
-              {help}
-            </span>
-          )}
-        </div>
-      );
-    } else if (field.kind === 'enum') {
-      const options = (field.schema.enum ?? []).map(String);
-      control = (
-        <div className="elyra-proc-select">
-          <select
-            {...common}
-            className="jp-mod-styled"
-            value={String(value ?? '')}
-            onChange={e => set(e.target.value)}
-          >
-            {!field.required && field.schema.default === undefined && <option value="">(not set)</option>}
-            {options.map(option => (
-              <option key={option} value={option}>
-                {option}
-              </option>
-            ))}
-          </select>
-        </div>
-      );
-    } else {
-      const type =
-        field.kind === 'secret'
-          ? 'password'
-          : field.kind === 'number'
-            ? 'number'
-            : field.schema.format === 'uri'
-              ? 'url'
-              : 'text';
-      control = (
-        <input
-          {...common}
-          className="jp-mod-styled"
-          type={type}
-          step={field.kind === 'number' ? 'any' : undefined}
-          autoComplete={field.kind === 'secret' ? 'new-password' : 'off'}
-          placeholder={
-            field.kind === 'secret' && stored
-              ? 'unchanged (leave blank to keep)'
-              : field.schema.default !== undefined
-                ? String(field.schema.default)
-                : ''
-          }
-          value={String(value ?? '')}
-          onChange={e => set(e.target.value)}
-        />
-      );
-    }
-    return (
-      <div key={field.key} className="elyra-proc-field">
-        <label htmlFor={id} className="elyra-proc-field-label">
-          {field.label}
-          {field.required && <span aria-hidden="true"> *</span>}
-        </label>
-        {control}
-        {help && (
-          <span id={helpId} className="elyra-proc-help">
-            {help}
-          </span>
-        )}
-        {error && (
-          <span id={errorId} className="elyra-proc-error-text">
-            {error}
-          </span>
-        )}
+        </FormComponent>
       </div>
     );
   }
 
+  /** After a first attempt to save, the problems are checked again with every change. */
+  private _change(values: JSONObject): void {
+    this._values = values;
+    if (this._attempted) {
+      this._errors = validate(values, configFormSpec(this._runtimeSchema, values, this.options.config)).errorSchema;
+      if (Object.keys(this._errors).length === 0 && this._summary[0] === NEEDS_ATTENTION) {
+        this._summary = [];
+      }
+    }
+    this.update();
+  }
+
   private async _save(): Promise<void> {
     const { api, runtime, config, events } = this.options;
-    const schema = runtime.config_schema ?? {};
-    const { metadata, errors } = collectMetadata(this._fields, this._values, schema);
-    if (!this._displayName.trim()) {
-      errors.display_name = 'Display name is required.';
-    }
-    if (config === null && this._name.trim() && !CONFIG_NAME.test(this._name.trim())) {
-      errors.name = "Use letters, digits, '-', '_' and '.', starting with a letter or digit.";
-    }
-    this._errors = errors;
-    if (Object.keys(errors).length > 0) {
-      this._summary = 'Some fields need attention.';
+    const spec = configFormSpec(this._runtimeSchema, this._values, config);
+    const { errorSchema, first } = validate(this._values, spec);
+    this._attempted = true;
+    this._errors = errorSchema;
+    if (first !== null) {
+      this._summary = [NEEDS_ATTENTION];
       this.update();
-      requestAnimationFrame(() => this.node.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+      requestAnimationFrame(() => document.getElementById(`${ID_PREFIX}_${first}`)?.focus());
       return;
     }
-    this._summary = null;
+    this._summary = [];
     this._saving = true;
     this.update();
+    const { display_name: displayName, name, ...metadata } = sentValues(this._values, spec);
     const body: Partial<IRuntimeConfig> = {
-      display_name: this._displayName.trim(),
+      display_name: String(displayName),
       schema_name: config?.schema_name ?? runtime.name,
-      metadata
+      metadata: { ...constants(this._runtimeSchema), ...metadata }
     };
     try {
       const saved = config
         ? await api.updateRuntimeConfig(config.name, body)
-        : await api.createRuntimeConfig(this._name.trim() ? { ...body, name: this._name.trim() } : body);
+        : await api.createRuntimeConfig(typeof name === 'string' ? { ...body, name } : body);
       events.notifyConfigsChanged();
       Notification.success(`Saved runtime configuration ${saved.display_name}`, { autoClose: 4000 });
       this.options.onDone(saved);
     } catch (error) {
-      this._summary = error instanceof ApiError ? error.message : String(error);
-      this.update();
+      this._serverProblems(error, spec);
     } finally {
       this._saving = false;
       if (!this.isDisposed) {
@@ -455,11 +394,28 @@ export class ConfigEditor extends ReactWidget {
     }
   }
 
-  private _fields: IFieldSpec[];
-  private _values: FieldValues;
-  private _displayName: string;
-  private _name = '';
-  private _errors: Record<string, string> = {};
-  private _summary: string | null = null;
+  /** The server's refusal: its message and issues by the Save button, issues naming a shown field also at the field. */
+  private _serverProblems(error: unknown, spec: IConfigFormSpec): void {
+    if (!(error instanceof ApiError)) {
+      this._summary = [String(error)];
+      return;
+    }
+    const errors: Record<string, { __errors: string[] }> = {};
+    for (const issue of error.issues) {
+      const field = issue.data?.propertyName;
+      if (field && spec.schema.properties?.[field]) {
+        (errors[field] ??= { __errors: [] }).__errors.push(issue.message);
+      }
+    }
+    this._errors = errors as FormErrors;
+    this._summary = [error.message, ...error.issues.map(issue => issue.message).filter(m => m !== error.message)];
+  }
+
+  private readonly _runtimeSchema: IJsonSchema;
+  private _values: JSONObject;
+  private _errors: FormErrors = {};
+  private _summary: string[] = [];
+  private _attempted = false;
   private _saving = false;
 }
+

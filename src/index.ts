@@ -1,12 +1,14 @@
 /**
- * The JupyterLab plugin: the `.pipeline` graph view, Run and Export, the runs and runtime configuration
- * sidebar, and their commands (`elyra-proc:*`).
+ * The JupyterLab plugin: the `.pipeline` editor, Run and Export, the runs and runtime configuration sidebar, and
+ * their commands (`elyra-proc:*`), launcher tile and menu entries.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, showErrorMessage, WidgetTracker } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { runIcon, SidePanel } from '@jupyterlab/ui-components';
 import { AccordionPanel, Widget } from '@lumino/widgets';
@@ -17,11 +19,22 @@ import { ConfigsPanel } from './configsPanel';
 import { PipelineEvents } from './events';
 import { exportPipeline } from './exportDialog';
 import { exportIcon, pipelineIcon, runsIcon } from './icons';
-import { JsonObject, parsePipeline, SINGLE_FILE_OPS, singleFilePipeline } from './pipeline';
-import { IPipelineViewServices, PipelineDocument, PipelineViewFactory } from './pipelineView';
+import { newPipelineDocument, singleFilePipeline } from './editor/document';
+import { EditorSchemas } from './editor/schemas';
+import { PipelineEditorDocument, PipelineEditorFactory } from './editor/editorDocument';
+import { IEditorServices } from './editor/widget';
+import { DEFAULT_RUNTIME_IMAGE, JsonObject, parsePipeline, SINGLE_FILE_OPS } from './pipeline';
 import { runPipeline } from './runDialog';
 import { RunsPanel } from './runsPanel';
-import { CommandIDs, FACTORY, PIPELINE_FILE_TYPE, SIDEBAR_ID } from './tokens';
+import {
+  CommandIDs,
+  ELYRA_EDITOR_PLUGIN,
+  ELYRA_FILE_TYPE,
+  FACTORY,
+  FACTORY_LABEL,
+  PIPELINE_FILE_TYPE,
+  SIDEBAR_ID
+} from './tokens';
 
 
 const PIPELINE_EXTENSION = '.pipeline';
@@ -38,16 +51,9 @@ function isRunnablePath(path: string): boolean {
   return isPipelinePath(path) || PathExt.extname(path).toLowerCase() in SINGLE_FILE_OPS;
 }
 
-/** The `.pipeline` file type's name: Elyra's when it registered one, else ours. */
-function ensureFileType(app: JupyterFrontEnd): string {
-  const registry = app.docRegistry;
-  const existing =
-    registry.getFileType(PIPELINE_FILE_TYPE) ??
-    registry.getFileTypesForPath(`x${PIPELINE_EXTENSION}`).find(ft => ft.extensions.includes(PIPELINE_EXTENSION));
-  if (existing) {
-    return existing.name;
-  }
-  registry.addFileType({
+/** Our `.pipeline` file type, registered beside Elyra's (named `pipeline`) when Elyra is installed. */
+function addFileType(app: JupyterFrontEnd): void {
+  app.docRegistry.addFileType({
     name: PIPELINE_FILE_TYPE,
     displayName: 'Pipeline',
     extensions: [PIPELINE_EXTENSION],
@@ -56,34 +62,49 @@ function ensureFileType(app: JupyterFrontEnd): string {
     fileFormat: 'text',
     icon: pipelineIcon
   });
-  return PIPELINE_FILE_TYPE;
 }
+
+/** The editing commands act on the pipeline editor that has the focus (its canvas, for the key bindings). */
+const EDIT_COMMANDS: [string, string, string[], (editor: PipelineEditorDocument['content']) => unknown][] = [
+  [CommandIDs.undo, 'Undo Pipeline Edit', ['Accel Z'], editor => editor.undo()],
+  [CommandIDs.redo, 'Redo Pipeline Edit', ['Accel Shift Z', 'Accel Y'], editor => editor.redo()],
+  [CommandIDs.copy, 'Copy Nodes', ['Accel C'], editor => editor.copy()],
+  [CommandIDs.cut, 'Cut Nodes', ['Accel X'], editor => editor.cut()],
+  [CommandIDs.paste, 'Paste Nodes', ['Accel V'], editor => editor.paste()],
+  [CommandIDs.duplicate, 'Duplicate Nodes', ['Accel D'], editor => editor.duplicate()],
+  [CommandIDs.deleteNodes, 'Delete Nodes', [], editor => editor.deleteSelection()],
+  [CommandIDs.selectAll, 'Select All Nodes', ['Accel A'], editor => editor.selectAll()],
+  [CommandIDs.autoLayout, 'Arrange Pipeline Nodes', [], editor => editor.autoLayout()],
+  [CommandIDs.fitView, 'Fit Pipeline to View', [], editor => editor.fitView()]
+];
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'elyra-proc-ext:plugin',
   description: 'Pipeline graphs with live run status, runs and runtime configurations for elyra_proc_ext.',
   autoStart: true,
   requires: [IDocumentManager],
-  optional: [IFileBrowserFactory, ILayoutRestorer, ICommandPalette, IRenderMimeRegistry],
+  optional: [IFileBrowserFactory, ILayoutRestorer, ICommandPalette, IRenderMimeRegistry, ILauncher, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     docManager: IDocumentManager,
     browserFactory: IFileBrowserFactory | null,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    rendermime: IRenderMimeRegistry | null
+    rendermime: IRenderMimeRegistry | null,
+    launcher: ILauncher | null,
+    mainMenu: IMainMenu | null
   ) => {
     const api = new PipelineApi(app.serviceManager.serverSettings);
     const events = new PipelineEvents();
-    const fileType = ensureFileType(app);
-    const tracker = new WidgetTracker<PipelineDocument>({ namespace: 'elyra-proc-graph' });
+    addFileType(app);
+    const tracker = new WidgetTracker<PipelineEditorDocument>({ namespace: 'elyra-proc-editor' });
 
     const openFile = (path: string): void => {
       void app.commands.execute('docmanager:open', { path });
     };
-    const openGraph = async (path: string): Promise<PipelineDocument | null> => {
+    const openEditor = async (path: string): Promise<PipelineEditorDocument | null> => {
       const widget = docManager.openOrReveal(path, FACTORY);
-      if (!(widget instanceof PipelineDocument)) {
+      if (!(widget instanceof PipelineEditorDocument)) {
         return null;
       }
       await widget.context.ready;
@@ -91,7 +112,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     const openSource = (path: string): void => {
       if (isPipelinePath(path)) {
-        void openGraph(path);
+        void openEditor(path);
       } else {
         openFile(path);
       }
@@ -136,7 +157,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     const showConfigs = (): void => showSection(1);
 
-    const selectIssueNode = async (widget: PipelineDocument | null, issue: IIssue): Promise<void> => {
+    const selectIssueNode = async (widget: PipelineEditorDocument | null, issue: IIssue): Promise<void> => {
       const nodeId = issue.data?.nodeID;
       if (!widget || !nodeId) {
         return;
@@ -145,10 +166,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.content.selectNode(nodeId);
     };
 
-    const runFromView = async (widget: PipelineDocument): Promise<void> => {
+    const runFromView = async (widget: PipelineEditorDocument): Promise<void> => {
       const document = widget.content.document;
       if (!document) {
-        await showErrorMessage('Cannot run this file', 'It is not a valid pipeline (see the view for why).');
+        await showErrorMessage('Cannot run this file', 'It is not a valid pipeline (see the editor for why).');
         return;
       }
       await runPipeline({ api, events, showRuns }, { path: widget.context.path, document }, issue =>
@@ -171,17 +192,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       await runPipeline({ api, events, showRuns }, { path, document }, issue => {
         if (isPipelinePath(path)) {
-          void openGraph(path).then(widget => selectIssueNode(widget, issue));
+          void openEditor(path).then(widget => selectIssueNode(widget, issue));
         } else {
           openFile(path);
         }
       });
     };
 
-    const exportFromView = async (widget: PipelineDocument): Promise<void> => {
+    const exportFromView = async (widget: PipelineEditorDocument): Promise<void> => {
       const document = widget.content.document;
       if (!document) {
-        await showErrorMessage('Cannot export this file', 'It is not a valid pipeline (see the view for why).');
+        await showErrorMessage('Cannot export this file', 'It is not a valid pipeline (see the editor for why).');
         return;
       }
       await exportPipeline({ api, openFile, showConfigs }, widget.context.path, document, issue =>
@@ -189,32 +210,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
       );
     };
 
-    const services: IPipelineViewServices = {
+    const openInTextEditor = (path: string): void => {
+      void app.commands.execute('docmanager:open', { path, factory: 'Editor' });
+    };
+    const services: IEditorServices = {
       api,
       events,
+      schemas: new EditorSchemas(api),
+      docManager,
       openFile,
+      openInTextEditor,
       openArtifact: showArtifact,
       run: runFromView,
       exportPipeline: exportFromView,
       showRuns
     };
-    // Elyra's editor, when installed, stays the default for .pipeline files; otherwise the graph view is. A
-    // factory registered later with `defaultFor` (Elyra's, if its plugin activates after this one) takes over.
-    const othersHandlePipelines = [...app.docRegistry.widgetFactories()].some(f => f.fileTypes.includes(fileType));
-    const factory = new PipelineViewFactory(
+    // Elyra's editor, when installed, stays the default for .pipeline files and ours is under "Open With".
+    const elyraInstalled =
+      app.hasPlugin(ELYRA_EDITOR_PLUGIN) ||
+      [...app.docRegistry.widgetFactories()].some(f => f.fileTypes.includes(ELYRA_FILE_TYPE));
+    const factory = new PipelineEditorFactory(
       {
         name: FACTORY,
-        label: 'Pipeline Graph',
-        fileTypes: [fileType],
-        defaultFor: othersHandlePipelines ? [] : [fileType],
-        modelName: 'text',
-        readOnly: true
+        label: FACTORY_LABEL,
+        fileTypes: [PIPELINE_FILE_TYPE, ELYRA_FILE_TYPE],
+        defaultFor: elyraInstalled ? [] : [PIPELINE_FILE_TYPE],
+        modelName: 'text'
       },
       services
     );
     factory.widgetCreated.connect((_, widget) => {
       widget.title.icon = pipelineIcon;
       widget.context.pathChanged.connect(() => void tracker.save(widget));
+      widget.content.stateChanged.connect(() => app.commands.notifyCommandChanged());
       void tracker.add(widget);
     });
     app.docRegistry.addWidgetFactory(factory);
@@ -225,7 +253,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     /** The current pipeline view, when it is the active main area widget. */
-    const currentView = (): PipelineDocument | null => {
+    const currentView = (): PipelineEditorDocument | null => {
       const widget = tracker.currentWidget;
       return widget && app.shell.currentWidget === widget ? widget : null;
     };
@@ -239,16 +267,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return item && !item.done && item.value ? item.value.path : null;
     };
     /** The pipeline view a context menu was opened on, else the active one. */
-    const contextView = (): PipelineDocument | null => {
+    const contextView = (): PipelineEditorDocument | null => {
       const hit = app.contextMenuHitTest(node => node.classList.contains('elyra-proc-document'));
       return (hit && tracker.find(widget => widget.node === hit)) || currentView();
     };
     const fromBrowser = (): boolean =>
       app.contextMenuHitTest(node => node.classList.contains('jp-DirListing-item')) !== undefined;
 
-    app.commands.addCommand(CommandIDs.openGraph, {
-      label: args => (args.isContextMenu ? 'Open as Pipeline Graph' : 'Open Pipeline Graph'),
-      caption: 'Show the pipeline as a graph of its nodes, with their run status',
+    app.commands.addCommand(CommandIDs.openEditor, {
+      label: args => (args.isContextMenu ? 'Open in Pipeline Editor' : 'Open Pipeline Editor'),
+      caption: 'Edit the pipeline as a graph of its nodes, and follow its runs',
       icon: pipelineIcon,
       execute: async args => {
         const path =
@@ -257,10 +285,65 @@ const plugin: JupyterFrontEndPlugin<void> = {
           (app.shell.currentWidget && docManager.contextForWidget(app.shell.currentWidget)?.path) ??
           browserPath();
         if (!path || !isPipelinePath(path)) {
-          await showErrorMessage('Open Pipeline Graph', 'Select a .pipeline file first.');
+          await showErrorMessage('Open Pipeline Editor', 'Select a .pipeline file first.');
           return;
         }
-        return openGraph(path);
+        return openEditor(path);
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.newPipeline, {
+      label: args => (args.isLauncher ? 'Pipeline Editor' : args.isMenu ? 'Pipeline' : 'New Pipeline'),
+      caption: 'Create a pipeline in the current folder and open it in the editor',
+      icon: pipelineIcon,
+      execute: async args => {
+        const cwd = (args.cwd as string | undefined) ?? browserFactory?.tracker.currentWidget?.model.path ?? '';
+        const model = await docManager.newUntitled({ path: cwd, type: 'file', ext: PIPELINE_EXTENSION });
+        const images = await api.runtimeImages().catch(() => []);
+        const document = newPipelineDocument({
+          name: PathExt.basename(model.path, PIPELINE_EXTENSION),
+          runtimeImage: images[0]?.image_name ?? DEFAULT_RUNTIME_IMAGE
+        });
+        await docManager.services.contents.save(model.path, {
+          type: 'file',
+          format: 'text',
+          content: JSON.stringify(document, null, 2)
+        });
+        return openEditor(model.path);
+      }
+    });
+
+    /** The pipeline editor the focus is in (commands run from its canvas or toolbar). */
+    const focusedEditor = (): PipelineEditorDocument | null => {
+      const widget = tracker.currentWidget;
+      return widget && widget.node.contains(document.activeElement) ? widget : currentView();
+    };
+    for (const [id, label, keys, action] of EDIT_COMMANDS) {
+      app.commands.addCommand(id, {
+        label,
+        isEnabled: () => {
+          const editor = focusedEditor()?.content;
+          if (!editor?.document) {
+            return false;
+          }
+          return id === CommandIDs.undo ? editor.canUndo : id === CommandIDs.redo ? editor.canRedo : true;
+        },
+        execute: () => {
+          const editor = focusedEditor()?.content;
+          return editor ? action(editor) : undefined;
+        }
+      });
+      for (const key of keys) {
+        app.commands.addKeyBinding({ command: id, keys: [key], selector: '.elyra-proc-canvas' });
+      }
+    }
+    app.commands.addCommand(CommandIDs.openInTextEditor, {
+      label: 'Open Pipeline in Text Editor',
+      execute: () => {
+        const path = focusedEditor()?.context.path ?? browserPath();
+        if (path) {
+          openInTextEditor(path);
+        }
       }
     });
 
@@ -308,7 +391,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (view) {
           return exportFromView(view);
         }
-        await showErrorMessage('Export Pipeline', 'Open a pipeline graph first.');
+        await showErrorMessage('Export Pipeline', 'Open a pipeline in the editor first.');
       }
     });
 
@@ -317,7 +400,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         const nodeId = args.nodeId as string | undefined;
         const path = args.path as string | undefined;
-        const widget = path ? await openGraph(path) : (currentView() ?? tracker.currentWidget);
+        const widget = path ? await openEditor(path) : (currentView() ?? tracker.currentWidget);
         if (widget && nodeId) {
           app.shell.activateById(widget.id);
           widget.content.selectNode(nodeId);
@@ -344,14 +427,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    const pipelineItem = `.jp-DirListing-item[data-file-type="${fileType}"]`;
-    app.contextMenu.addItem({ command: CommandIDs.run, selector: pipelineItem, rank: 3 });
-    app.contextMenu.addItem({
-      command: CommandIDs.openGraph,
-      selector: pipelineItem,
-      rank: 3,
-      args: { isContextMenu: true }
-    });
+    for (const fileType of [PIPELINE_FILE_TYPE, ELYRA_FILE_TYPE]) {
+      const pipelineItem = `.jp-DirListing-item[data-file-type="${fileType}"]`;
+      app.contextMenu.addItem({ command: CommandIDs.run, selector: pipelineItem, rank: 3 });
+      app.contextMenu.addItem({
+        command: CommandIDs.openEditor,
+        selector: pipelineItem,
+        rank: 3,
+        args: { isContextMenu: true }
+      });
+    }
     for (const type of SINGLE_FILE_TYPES) {
       app.contextMenu.addItem({
         command: CommandIDs.run,
@@ -359,14 +444,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
         rank: 3
       });
     }
-    app.contextMenu.addItem({ command: CommandIDs.run, selector: '.elyra-proc-view', rank: 1 });
-    app.contextMenu.addItem({ command: CommandIDs.exportPipeline, selector: '.elyra-proc-view', rank: 2 });
+    const onNode = '.elyra-proc-canvas .react-flow__node';
+    [CommandIDs.cut, CommandIDs.copy, CommandIDs.duplicate, CommandIDs.deleteNodes].forEach((command, rank) =>
+      app.contextMenu.addItem({ command, selector: onNode, rank })
+    );
+    const onCanvas = '.elyra-proc-canvas';
+    [CommandIDs.paste, CommandIDs.selectAll, CommandIDs.autoLayout, CommandIDs.fitView].forEach((command, rank) =>
+      app.contextMenu.addItem({ command, selector: onCanvas, rank: 10 + rank })
+    );
+    app.contextMenu.addItem({ command: CommandIDs.run, selector: '.elyra-proc-editor', rank: 20 });
+    app.contextMenu.addItem({ command: CommandIDs.exportPipeline, selector: '.elyra-proc-editor', rank: 21 });
+
+    launcher?.add({ command: CommandIDs.newPipeline, category: 'Other', rank: 1, args: { isLauncher: true } });
+    mainMenu?.fileMenu.newMenu.addGroup([{ command: CommandIDs.newPipeline, args: { isMenu: true } }], 30);
 
     if (palette) {
       for (const command of [
+        CommandIDs.newPipeline,
         CommandIDs.run,
         CommandIDs.exportPipeline,
-        CommandIDs.openGraph,
+        CommandIDs.openEditor,
+        CommandIDs.openInTextEditor,
+        CommandIDs.autoLayout,
         CommandIDs.showRuns,
         CommandIDs.refreshRuns,
         CommandIDs.newRuntimeConfig

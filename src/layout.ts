@@ -3,8 +3,6 @@
  */
 import { graphlib, layout } from '@dagrejs/dagre';
 
-import type { IPipelineGraph } from './pipeline';
-
 export const NODE_WIDTH = 220;
 export const NODE_HEIGHT = 68;
 
@@ -34,7 +32,13 @@ export interface IGraphLayout {
   edges: IEdgeRoute[];
 }
 
-export function layoutGraph(graph: Pick<IPipelineGraph, 'nodes' | 'edges'>): IGraphLayout {
+/** Anything with node ids and links between them (a flattened pipeline, one level of a document). */
+export interface ILayoutInput {
+  nodes: { id: string }[];
+  edges: { source: string; target: string }[];
+}
+
+export function layoutGraph(graph: ILayoutInput): IGraphLayout {
   const g = new graphlib.Graph({ multigraph: false });
   g.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 72, marginx: 24, marginy: 24 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -75,21 +79,4 @@ export function layoutGraph(graph: Pick<IPipelineGraph, 'nodes' | 'edges'>): IGr
     edges.push({ source: edge.v, target: edge.w, points });
   }
   return { width: width + 24, height: height + 24, nodes, edges };
-}
-
-/** An SVG path through the route's points: straight first and last segments, smooth in between. */
-export function edgePath(points: IPoint[]): string {
-  if (points.length === 0) {
-    return '';
-  }
-  if (points.length < 3) {
-    return points.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ');
-  }
-  let path = `M${points[0].x},${points[0].y}`;
-  for (let i = 1; i < points.length - 1; i++) {
-    const mid = { x: (points[i].x + points[i + 1].x) / 2, y: (points[i].y + points[i + 1].y) / 2 };
-    path += ` Q${points[i].x},${points[i].y} ${mid.x},${mid.y}`;
-  }
-  const last = points[points.length - 1];
-  return `${path} L${last.x},${last.y}`;
 }

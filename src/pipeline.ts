@@ -3,7 +3,6 @@
  * pipeline parameters, and the document changes made before a run (source, name, parameter values).
  */
 import { PathExt } from '@jupyterlab/coreutils';
-import { UUID } from '@lumino/coreutils';
 
 /** Loosely typed JSON object, for documents we only partly understand. */
 export type JsonObject = Record<string, any>;
@@ -96,16 +95,16 @@ export function primaryPipeline(document: JsonObject): JsonObject {
   return primary;
 }
 
-function appData(value: JsonObject): JsonObject {
+export function appData(value: JsonObject): JsonObject {
   return isObject(value.app_data) ? value.app_data : {};
 }
 
-function properties(pipeline: JsonObject): JsonObject {
+export function properties(pipeline: JsonObject): JsonObject {
   const data = appData(pipeline);
   return isObject(data.properties) ? data.properties : {};
 }
 
-function parentsOf(node: JsonObject): string[] {
+export function parentsOf(node: JsonObject): string[] {
   const parents: string[] = [];
   for (const port of Array.isArray(node.inputs) ? node.inputs : []) {
     for (const link of isObject(port) && Array.isArray(port.links) ? port.links : []) {
@@ -117,7 +116,7 @@ function parentsOf(node: JsonObject): string[] {
   return parents;
 }
 
-function nodeLabel(node: JsonObject, filename: string | null): string {
+export function nodeLabel(node: JsonObject, filename: string | null): string {
   const data = appData(node);
   const uiData = isObject(data.ui_data) ? data.ui_data : {};
   const label = data.label || uiData.label || (filename ? PathExt.basename(filename) : '');
@@ -352,6 +351,10 @@ export function preparePipeline(
   return copy;
 }
 
+/** The `json_schema` that Elyra writes in pipeline documents. */
+export const PIPELINE_JSON_SCHEMA =
+  'http://api.dataplatform.ibm.com/schemas/common-pipeline/pipeline-flow/pipeline-flow-v3-schema.json';
+
 /** The default image for one-file runs; the local runtime ignores it, but checks that there is one. */
 export const DEFAULT_RUNTIME_IMAGE = 'python:3.11';
 
@@ -361,65 +364,6 @@ export const SINGLE_FILE_OPS: Record<string, string> = {
   '.py': 'execute-python-node',
   '.r': 'execute-r-node'
 };
-
-/** A version-8 pipeline document running one notebook or script (its path relative to the document's source). */
-export function singleFilePipeline(path: string, runtimeImage = DEFAULT_RUNTIME_IMAGE): JsonObject {
-  const extension = PathExt.extname(path).toLowerCase();
-  const op = SINGLE_FILE_OPS[extension];
-  if (!op) {
-    throw new Error(`Only notebooks, Python and R scripts can run as a pipeline, not '${path}'.`);
-  }
-  const filename = PathExt.basename(path);
-  const name = PathExt.basename(path, PathExt.extname(path));
-  const pipelineId = UUID.uuid4();
-  const nodeId = UUID.uuid4();
-  return {
-    doc_type: 'pipeline',
-    version: '3.0',
-    json_schema:
-      'http://api.dataplatform.ibm.com/schemas/common-pipeline/pipeline-flow/pipeline-flow-v3-schema.json',
-    id: UUID.uuid4(),
-    primary_pipeline: pipelineId,
-    pipelines: [
-      {
-        id: pipelineId,
-        runtime_ref: '',
-        nodes: [
-          {
-            id: nodeId,
-            type: 'execution_node',
-            op,
-            app_data: {
-              label: filename,
-              component_parameters: {
-                filename,
-                runtime_image: runtimeImage,
-                outputs: [],
-                env_vars: [],
-                dependencies: [],
-                include_subdirectories: false
-              },
-              ui_data: { label: filename, x_pos: 60, y_pos: 60 }
-            },
-            inputs: [{ id: 'inPort', links: [] }],
-            outputs: [{ id: 'outPort' }]
-          }
-        ],
-        app_data: {
-          version: 8,
-          name,
-          ui_data: { comments: [] },
-          properties: {
-            name,
-            runtime: 'Generic',
-            pipeline_defaults: { runtime_image: runtimeImage }
-          }
-        }
-      }
-    ],
-    schemas: []
-  };
-}
 
 /** Where an export of `path` goes: the same name with `.yaml`. */
 export function exportPathFor(path: string): string {
