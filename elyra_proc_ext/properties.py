@@ -742,6 +742,8 @@ def ui_schema(schema: JSON) -> JSON:
     items = ui_schema(schema["items"]) if isinstance(schema.get("items"), dict) else {}
     for key, value in hints.get("items", {}).items():
         items[key] = {**items[key], **value} if isinstance(value, dict) and key in items else value
+    if isinstance(schema.get("items"), dict):  # list entries need no "env_vars-0" heading each
+        items.update({"ui:title": ""} if schema["items"].get("type") == "object" else {"ui:label": False})
     if items:
         ui["items"] = items
     return ui

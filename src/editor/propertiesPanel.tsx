@@ -16,7 +16,6 @@ import { nodeFormFor } from './forms';
 
 export type PropertiesTab = 'node' | 'pipeline';
 
-
 export interface ISelectedNode {
   id: string;
   kind: string;
@@ -43,6 +42,45 @@ export interface IPropertiesPanelProps {
   onNodeChange: (values: { label: string; component_parameters: JsonObject }) => void;
   onPipelineChange: (properties: JsonObject) => void;
   onEnterSupernode: (nodeId: string) => void;
+}
+
+interface IUserFormProps {
+  idPrefix: string;
+  schema: JsonObject;
+  uiSchema: JsonObject;
+  formData: JsonObject;
+  widgets: RegistryWidgetsType<ReadonlyJSONObject>;
+  onUserChange: (data: JsonObject) => void;
+}
+
+/**
+ * A `FormComponent` reporting only the changes the user makes: rjsf also reports the schema defaults it fills in
+ * as a form appears, which would mark a pipeline changed just because a node was selected.
+ */
+function UserForm(props: IUserFormProps): JSX.Element {
+  const touched = React.useRef(false);
+  const touch = (): void => {
+    touched.current = true;
+  };
+  return (
+    <div onPointerDownCapture={touch} onKeyDownCapture={touch} onInputCapture={touch}>
+      <FormComponent
+        idPrefix={props.idPrefix}
+        schema={props.schema}
+        uiSchema={props.uiSchema}
+        formData={props.formData as ReadonlyJSONObject}
+        validator={validator}
+        widgets={props.widgets}
+        onChange={event => {
+          if (touched.current) {
+            props.onUserChange((event.formData ?? {}) as JsonObject);
+          }
+        }}
+        compact
+        showModifiedFromDefault={false}
+      />
+    </div>
+  );
 }
 
 function NodeProperties(props: IPropertiesPanelProps): JSX.Element {
@@ -78,23 +116,19 @@ function NodeProperties(props: IPropertiesPanelProps): JSX.Element {
   } else {
     const { schema, uiSchema } = nodeFormFor(nodeForm, parameters, defaults, props.parameterNames);
     form = (
-      <FormComponent
+      <UserForm
         key={node.id}
         idPrefix={`${props.idPrefix}-node`}
         schema={schema}
         uiSchema={uiSchema}
-        formData={{ label: node.label, component_parameters: parameters } as ReadonlyJSONObject}
-        validator={validator}
+        formData={{ label: node.label, component_parameters: parameters }}
         widgets={props.widgets}
-        onChange={event => {
-          const data = (event.formData ?? {}) as JsonObject;
+        onUserChange={data =>
           props.onNodeChange({
             label: String(data.label ?? ''),
             component_parameters: isObject(data.component_parameters) ? data.component_parameters : {}
-          });
-        }}
-        compact
-        showModifiedFromDefault={false}
+          })
+        }
       />
     );
   }
@@ -121,16 +155,13 @@ function PipelineProperties(props: IPropertiesPanelProps): JSX.Element {
     return <p className="elyra-proc-muted">Loading the pipeline's properties…</p>;
   }
   return (
-    <FormComponent
+    <UserForm
       idPrefix={`${props.idPrefix}-pipeline`}
       schema={props.pipelineForm.schema}
       uiSchema={props.pipelineForm.uiSchema}
-      formData={props.pipelineProperties as ReadonlyJSONObject}
-      validator={validator}
+      formData={props.pipelineProperties}
       widgets={props.widgets}
-      onChange={event => props.onPipelineChange((event.formData ?? {}) as JsonObject)}
-      compact
-      showModifiedFromDefault={false}
+      onUserChange={props.onPipelineChange}
     />
   );
 }
