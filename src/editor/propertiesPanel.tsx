@@ -138,9 +138,11 @@ function NodeProperties(props: IPropertiesPanelProps): JSX.Element {
         {node.label}
       </h3>
       {props.nodeIssues.length > 0 && (
-        <ul className="elyra-proc-details-issues elyra-proc-error-text" data-testid="elyra-proc-details-issues">
+        <ul className="elyra-proc-details-issues" data-testid="elyra-proc-details-issues">
           {props.nodeIssues.map((issue, index) => (
-            <li key={index}>{issue.message}</li>
+            <li key={index} className={`elyra-proc-severity-${issue.severity}`}>
+              {issue.message}
+            </li>
           ))}
         </ul>
       )}
