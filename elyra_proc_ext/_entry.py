@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from . import lean  # noqa: F401  # first: no slow optional imports in the CLI
-from .errors import ElyraProcError
+from .errors import ElyraProcError, UsageError
 from .redaction import redact_credentials
 
-EXIT_FAILED, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 130, 128 + signal.SIGPIPE
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 130, 128 + signal.SIGPIPE
 
 
 def _interrupted_outside_guard(signum: int, frame: object) -> None:
@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except UsageError as error:
+        _report(str(error))
+        return EXIT_USAGE
     except ElyraProcError as error:
         _report(str(error))
         return EXIT_FAILED

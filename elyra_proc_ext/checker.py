@@ -87,7 +87,7 @@ class PipelineChecker:
         checked = replace(pipeline, nodes={k: n for k, n in pipeline.nodes.items() if k not in flagged})
         submission.issues += validate_pipeline(checked, self.root_dir, runtime_name=processor.name,
                                                requires_runtime_image=processor.needs_runtime_image(),
-                                               supported_ops=processor.supported_ops)
+                                               supported_ops=processor.supported_ops, base_dir=base_dir)
         if submission.accepted:
             submission.issues += processor.validate(pipeline, config.metadata if config else None)
         return submission

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-from .errors import BadRequestError, ConflictError, NotFoundError
+from .errors import BadRequestError, ConflictError, NotFoundError, UsageError
 from .model import Severity  # dataclasses and an enum: cheap, unlike what is imported inside the commands
 
 if TYPE_CHECKING:
@@ -27,12 +28,13 @@ if TYPE_CHECKING:
     from .checker import Submission
     from .manager import ProcessorManager
     from .model import Issue
-    from .store import NodeRecord, RunRecord
+    from .store import NodeRecord, RunRecord, RunStore
 
 SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "info",
                   Severity.HINT: "hint"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 2.0
+CANCEL_WAIT_SECONDS = 60.0  # how long `cancel` waits for another `elyra-proc run` to record its run as ended
 COUNT_MAXIMUM = 1_000_000
 JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 RESULT_FIELDS = ("run_url", "kfp_run_id", "experiment_name", "experiment_id", "pipeline_id", "pipeline_version_id",
@@ -91,15 +93,56 @@ def _pipeline_file(path: Path) -> Path:
     return path
 
 
-def _workspace_root(pipeline_file: Path, root: Path | None) -> Path:
-    """The given root, else the current directory when it holds the file, else the file's own directory."""
+def _workspace_root(pipeline_file: Path, root: Path | None, document: Any) -> Path:
+    """The given root; else the current directory when it holds the pipeline and every file its nodes reference;
+    else the deepest directory that holds them all (said on stderr), so `pipelines/flow.pipeline` may use
+    `../notebooks/x.ipynb`, as Elyra's CLI allows, from wherever it is run."""
     if root is not None:
         if not root.is_dir():
             problem = "is not a directory" if root.exists() else "does not exist"
             raise BadRequestError(f"--root {root} {problem}; give the workspace directory that holds the pipeline")
         return root.resolve()
+    pipeline_dir = pipeline_file.resolve().parent
+    references = _references(document, pipeline_dir)
     cwd = Path.cwd().resolve()
-    return cwd if pipeline_file.resolve().is_relative_to(cwd) else pipeline_file.resolve().parent
+    if all(place.is_relative_to(cwd) for place in [pipeline_dir, *(where for _, _, where in references)]):
+        return cwd
+    common = pipeline_dir
+    for node_name, written, where in references:
+        common = Path(os.path.commonpath([common, where]))
+        if common != pipeline_dir and not _sensible_root(common):  # the pipeline's own folder always will do
+            raise BadRequestError(f"node '{node_name}' references '{written}', which is {where}: no sensible "
+                                  f"workspace root holds both it and {pipeline_file} (only {common} would); give the "
+                                  "path relative to the pipeline file inside its project, or pass --root DIR")
+    print(f"elyra-proc: workspace root {common} (it holds {pipeline_file} and the files its nodes reference; --root "
+          "pins another)", file=sys.stderr, flush=True)
+    return common
+
+
+def _references(document: Any, pipeline_dir: Path) -> list[tuple[str, str, Path]]:
+    """(node name, path as written, where it is) of each node's file and dependency, as a run resolves them (files
+    from the pipeline file's folder, dependencies from the node file's; a pattern by its folder), lexically: a
+    missing file still counts, for the checks to report it. Empty for a document that does not parse."""
+    from .parsing import parse
+
+    pipeline = parse(document, source="the.pipeline").pipeline if document is not None else None
+    references = []
+    for node in pipeline.nodes.values() if pipeline else ():
+        if not node.filename:
+            continue
+        references.append((node.name, node.filename, Path(os.path.normpath(pipeline_dir / node.filename))))
+        for dependency in node.dependencies:
+            fixed = dependency.split("*")[0].split("?")[0].split("[")[0]  # the part before any pattern
+            relative = posixpath.join(posixpath.dirname(node.filename),
+                                      fixed if fixed == dependency else posixpath.dirname(fixed))
+            references.append((node.name, dependency, Path(os.path.normpath(pipeline_dir / relative))))
+    return references
+
+
+def _sensible_root(path: Path) -> bool:
+    """Neither the file system's root nor a folder above the home directory (/home): a workspace of one's own."""
+    home = Path.home().resolve()
+    return path != Path(path.anchor) and (path == home or not home.is_relative_to(path))
 
 
 def _load(args: argparse.Namespace) -> tuple[ProcessorManager, Submission]:
@@ -107,11 +150,11 @@ def _load(args: argparse.Namespace) -> tuple[ProcessorManager, Submission]:
     from .parsing import decode
 
     path = _pipeline_file(args.pipeline)
-    root = _workspace_root(path, args.root)
+    document, issues = decode(path.read_bytes())
+    root = _workspace_root(path, args.root, None if issues else document)
     if not path.resolve().is_relative_to(root):
         raise BadRequestError(f"{path} is outside the workspace root {root}; pass --root")
     parameters = dict(_pair("--param", text) for text in getattr(args, "param", None) or [])
-    document, issues = decode(path.read_bytes())
     manager = _manager(root, getattr(args, "parallel", None))
     if issues:
         return manager, Submission(None, issues)
@@ -185,6 +228,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"  {key}: {record.result[key]}")
         if record.error:
             print(f"  error: {record.error}")
+        for node in record.nodes:
+            if node.artifacts:
+                print(f"  {node.name}:")
+                _print_artifacts(node)
     done = RunStatus.SUCCEEDED if follow else RunStatus.SUBMITTED
     return EXIT_OK if record.status == done else EXIT_FAILED
 
@@ -311,10 +358,32 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_artifacts(node: NodeRecord) -> None:
+    """Where the node's files are (its executed notebook, its log): local paths, for a local run."""
+    for name, path in node.artifacts.items():
+        print(f"      {name}: {path}")
+
+
+def _run_id(store: RunStore, given: str) -> str:
+    """The run id `given` is, or the only one it begins; naming none or several is a usage error (exit 2)."""
+    from .store import PREFIX_CANDIDATES
+
+    if not given.strip():
+        raise UsageError("give a run id (or its first characters), as `elyra-proc runs` lists them")
+    candidates = store.ids_starting_with(given)
+    if given in candidates or len(candidates) == 1:
+        return given if given in candidates else candidates[0]
+    if not candidates:
+        raise UsageError(f"no run id begins with {given!r}; `elyra-proc runs` lists the recent ones")
+    more = ", ..." if len(candidates) > PREFIX_CANDIDATES else ""
+    raise UsageError(f"run id prefix {given!r} is ambiguous: it begins {', '.join(candidates[:PREFIX_CANDIDATES])}"
+                     f"{more}; give more of the id")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    record = _manager(Path.cwd()).store.get(args.run_id)
-    if record is None:
-        raise NotFoundError(f"no run with id {args.run_id!r}; `elyra-proc runs` lists the recent ones")
+    store = _manager(Path.cwd()).store
+    record = store.get(_run_id(store, args.run_id))
+    assert record is not None  # runs are never deleted
     if args.json:
         _emit(record.to_json())
         return EXIT_OK
@@ -325,11 +394,76 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  error: {record.error}")
     for node in record.nodes:
         print(f"  {_status_marks().get(node.status, '·')} {node.name}: {node.status}")
-        for name, path in node.artifacts.items():
-            print(f"      {name}: {path}")
+        _print_artifacts(node)
     for key, value in record.result.items():
         print(f"  {key}: {value}")
     return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Cancel a run: one handed to a remote runtime is stopped there; one running here is stopped by the process
+    running it (an `elyra-proc run` gets Ctrl-C's signal; a Jupyter server is asked to through its own API)."""
+    import asyncio
+
+    from .processors.base import RunStatus
+
+    manager = _manager(Path.cwd())
+    record = manager.store.get(_run_id(manager.store, args.run_id))
+    assert record is not None  # runs are never deleted
+    if record.status in (RunStatus.PENDING, RunStatus.RUNNING):
+        record = _interrupt_owner(manager, record)
+    elif record.status == RunStatus.SUBMITTED:
+        record = asyncio.run(_cancel(manager, record.id))
+    elif not args.json:
+        print(f"Run {record.id} had already ended: {record.status}.")
+        return EXIT_OK
+    if args.json:
+        _emit(record.to_json())
+    else:
+        print(f"Run {record.id}: {record.status}" + (f" ({record.progress})" if record.progress else "") + ".")
+    return EXIT_OK
+
+
+async def _cancel(manager: ProcessorManager, run_id: str) -> RunRecord:
+    try:
+        return await manager.cancel(run_id)
+    finally:
+        await manager.shutdown()
+
+
+def _interrupt_owner(manager: ProcessorManager, record: RunRecord) -> RunRecord:
+    """Stop a run going on in another `elyra-proc run` as Ctrl-C in its terminal would, and wait until it is
+    recorded as ended; a run in a Jupyter server is cancelled through the server, which holds its nodes."""
+    import signal
+    import time
+
+    from .processors.base import RunStatus
+
+    if not _is_cli_run(record.owner_pid):
+        raise ConflictError(f"run {record.id} is running in process {record.owner_pid}, not an `elyra-proc run`: "
+                            "cancel it where it runs (JupyterLab's Runs panel, or POST "
+                            f"{{base_url}}pipeline/runs/{record.id}/cancel on its server)")
+    os.kill(record.owner_pid, signal.SIGINT)
+    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        current = manager.store.get(record.id)
+        if current is not None and current.status in RunStatus.FINAL:
+            return current
+        time.sleep(0.1)
+    raise ConflictError(f"run {record.id} was asked to stop (SIGINT to process {record.owner_pid}) but is still "
+                        f"recorded as {record.status} after {CANCEL_WAIT_SECONDS:.0f} s")
+
+
+def _is_cli_run(pid: int) -> bool:
+    """Whether the process is `elyra-proc run`/`submit` (the console script or `python -m elyra_proc_ext.cli`)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    for position, arg in enumerate(argv):
+        if posixpath.basename(arg) == "elyra-proc" or arg == "elyra_proc_ext.cli":
+            return any(command in argv[position + 1:] for command in ("run", "submit"))
+    return False
 
 
 def cmd_runtimes(args: argparse.Namespace) -> int:
@@ -451,7 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
         if pipeline:
             sub.add_argument("pipeline", type=Path, help="the .pipeline file")
             sub.add_argument("--root", type=Path, help="workspace root that node files must stay inside "
-                             "(default: the current directory if it holds the file, else the file's directory)")
+                             "(default: the current directory if it holds the pipeline and every file its nodes "
+                             "reference, else the deepest directory that does)")
         sub.add_argument("--json", action="store_true", help="machine-readable output")
         sub.set_defaults(handler=handler)
         return sub
@@ -484,7 +619,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs = command("runs", "List recent runs, newest first.", cmd_runs)
     runs.add_argument("--limit", type=positive_count, default=20, metavar="N", help="how many (default 20)")
     status = command("status", "Show one run with each node's state and artifacts.", cmd_status)
-    status.add_argument("run_id", help="the run's id, as `elyra-proc runs` lists it")
+    status.add_argument("run_id", help="the run's id, or its first characters, as `elyra-proc runs` lists it")
+    cancel = command("cancel", "Cancel a run in progress: one of another `elyra-proc run` (as Ctrl-C would) or one "
+                     "handed to a remote runtime.", cmd_cancel)
+    cancel.add_argument("run_id", help="the run's id, or its first characters")
     command("runtimes", "List the runtimes and runtime configurations available.", cmd_runtimes)
     config = command("config", "Create, list, show, update or delete runtime configurations (Elyra's format and "
                      "place; secrets are never shown).", cmd_config)

@@ -75,6 +75,11 @@ class UnknownRunError(NotFoundError):
     """No run has this id, or the run has no such artifact."""
 
 
+class UsageError(BadRequestError):
+    """A command-line argument that names nothing usable, or several things (a run id prefix): `elyra-proc` exits
+    with 2, as for its other usage errors."""
+
+
 class StorageError(UpstreamError):
     """Object storage failed, refused or is misconfigured; the message names the setting to fix."""
 
@@ -93,4 +98,4 @@ class KfpError(UpstreamError):
 
 __all__ = ["BadRequestError", "CheckTimeoutError", "ConflictError", "ElyraProcError", "InsufficientStorageError",
            "KfpAuthError", "KfpError", "NotFoundError", "RuntimeConfigError", "StorageError", "TooManyRequestsError",
-           "UnknownRunError", "UnsupportedError", "UpstreamError"]
+           "UnknownRunError", "UnsupportedError", "UpstreamError", "UsageError"]

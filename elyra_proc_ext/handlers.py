@@ -9,12 +9,14 @@ import asyncio
 import json
 import os
 import posixpath
+import re
 import time
 from functools import cache
 from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jsonschema import Draft202012Validator
 from jupyter_server.auth.decorator import authorized
@@ -31,7 +33,7 @@ from .redaction import redact_credentials
 from .rules import confined_path
 from .runtime_configs import violations
 from .runtime_images import runtime_images
-from .store import RunRecord
+from .store import RunQuery, RunRecord, clean_source
 
 AUTH_RESOURCE = "pipeline"
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
@@ -119,8 +121,20 @@ class PipelineHandler(APIHandler):
     def run_url(self, run_id: str) -> str:
         return f"{self.base_url}pipeline/runs/{run_id}"
 
+    def artifact_url(self, run_id: str, node_id: str, name: str) -> str:
+        return f"{self.run_url(run_id)}/nodes/{quote(node_id, safe='')}/{quote(name, safe='')}"
+
     def run_json(self, record: RunRecord) -> dict[str, Any]:
-        return {**record.to_json(), "links": {"self": self.run_url(record.id)}}
+        """The record as clients see it: each artifact as its URL under the artifact route, and the server paths
+        of artifacts that errors quote (a failed node's log) as those URLs too, so no server path leaves."""
+        data = record.to_json()
+        urls = {path: self.artifact_url(record.id, node.id, name)
+                for node in record.nodes for name, path in node.artifacts.items()}
+        for node in data["nodes"]:
+            node["artifacts"] = {name: self.artifact_url(record.id, node["id"], name) for name in node["artifacts"]}
+            node["error"] = linked_artifacts(node["error"], record.run_dir, urls)
+        data["error"] = linked_artifacts(data["error"], record.run_dir, urls)
+        return {**data, "links": {"self": self.run_url(record.id)}}
 
     async def submission(self) -> Submission | None:
         """Parse and check the posted pipeline; on a malformed body answer 400 and return None."""
@@ -156,6 +170,20 @@ class PipelineHandler(APIHandler):
         self._client_gone = True
         if self._check_task is not None:
             self._check_task.cancel()
+
+
+def linked_artifacts(text: str | None, run_dir: str, urls: dict[str, str]) -> str | None:
+    """`text` with each path inside the run's directory replaced by the URL of the artifact it is (trailing
+    punctuation aside); one pass over the text, however many nodes the run has."""
+    if not text or run_dir not in text:
+        return text
+
+    def link(match: re.Match[str]) -> str:
+        path = match.group(0)
+        trimmed = path.rstrip(".,:)")
+        return urls[trimmed] + path[len(trimmed):] if trimmed in urls else path
+
+    return re.sub(re.escape(run_dir) + r"/[^\s;'\"]+", link, text)
 
 
 @cache
@@ -291,12 +319,39 @@ class OpenApiHandler(PipelineHandler):
 
 
 class RunsHandler(PipelineHandler):
+    """Run history, newest first: `?source=`, `?status=` (repeated or comma-separated) and `?runtime=` filter it
+    in the store's query, so a filtered page costs the runs it holds, not the whole history."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
         limit, offset = self.whole_number("limit", 100), self.whole_number("offset", 0)
-        runs = await self.manager.list_runs(limit, offset)
+        query = RunQuery(self.source_filter(), self.status_filter(), self.runtime_filter())
+        runs = await self.manager.list_runs(limit, offset, query)
         self.reply({"runs": [self.run_json(record) for record in runs]})
+
+    def source_filter(self) -> str | None:
+        value = self.get_query_argument("source", None)
+        if value is not None and not clean_source(value):
+            raise BadRequestError("Query option source must be a pipeline file's path from the server root, e.g. "
+                                  "pipelines/flow.pipeline.")
+        return value
+
+    def runtime_filter(self) -> str | None:
+        value = self.get_query_argument("runtime", None)
+        if value is not None and not value.strip():
+            raise BadRequestError("Query option runtime must name a runtime (local, kfp) or a runtime configuration.")
+        return value
+
+    def status_filter(self) -> tuple[str, ...]:
+        """The `status` options, each a status of the document's list (the one source of truth)."""
+        allowed = openapi_document()["components"]["parameters"]["status"]["schema"]["items"]["enum"]
+        given = [part.strip() for value in self.get_query_arguments("status") for part in value.split(",")]
+        unknown = [status for status in given if status not in allowed]
+        if unknown:
+            raise BadRequestError(f"Query option status: unknown status {', '.join(map(repr, unknown))}; use one or "
+                                  f"more of {', '.join(allowed)} (repeated or comma-separated).")
+        return tuple(dict.fromkeys(given))
 
 
 class RunHandler(PipelineHandler):

@@ -30,7 +30,7 @@ from .runtime_configs import (
     name_from_display_name,
     schema_errors,
 )
-from .store import NodeRecord, RunRecord, RunStore, is_disk_full
+from .store import NodeRecord, RunQuery, RunRecord, RunStore, is_disk_full
 from .workers import CheckWorkers
 
 T = TypeVar("T")
@@ -380,8 +380,8 @@ class ProcessorManager(LoggingConfigurable):
         self.configs.save(config, create=previous is None)
         return config
 
-    async def list_runs(self, limit: int = 100, offset: int = 0) -> list[RunRecord]:
-        stored = await self._in_database(self.store.list, limit, offset)
+    async def list_runs(self, limit: int = 100, offset: int = 0, query: RunQuery | None = None) -> list[RunRecord]:
+        stored = await self._in_database(self.store.list, limit, offset, query)
         return [self._records.get(record.id, record) for record in stored]
 
     async def shutdown(self) -> None:

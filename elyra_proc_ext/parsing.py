@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 from .migration import CURRENT_VERSION, NewerVersionError, migrate
 from .model import GENERIC_OPS, Issue, Node, Pipeline, PipelineParameter, strongly_connected
@@ -43,24 +44,26 @@ def pipeline_schema() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _SchemaCheck:
-    """A compiled fast check for the common case (valid input), and jsonschema to name every error when not."""
+    """A compiled fast check for the common case (valid input), and jsonschema to name every error when not;
+    jsonschema is imported only then, as importing it is a good part of the CLI's start-up."""
 
     fast: Callable[[Any], Any]
-    thorough: Draft202012Validator
+    schema: dict[str, Any]
 
     def issues(self, instance: Any, prefix: str = "") -> list[Issue]:
         try:
             self.fast(instance)
             return []
         except fastjsonschema.JsonSchemaException:
-            return _schema_issues(self.thorough.iter_errors(instance), prefix)
+            from jsonschema import Draft202012Validator
+
+            return _schema_issues(Draft202012Validator(self.schema).iter_errors(instance), prefix)
 
 
 @cache
 def _validators() -> tuple[_SchemaCheck, _SchemaCheck]:
     schema, generic = pipeline_schema(), generic_parameters_schema()
-    return (_SchemaCheck(fastjsonschema.compile(schema), Draft202012Validator(schema)),
-            _SchemaCheck(fastjsonschema.compile(generic), Draft202012Validator(generic)))
+    return _SchemaCheck(fastjsonschema.compile(schema), schema), _SchemaCheck(fastjsonschema.compile(generic), generic)
 
 
 def json_path(parts: Iterable[str | int], prefix: str = "") -> str:

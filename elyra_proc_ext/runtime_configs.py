@@ -14,14 +14,13 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-from jsonschema.protocols import Validator
+from typing import TYPE_CHECKING, Any
 
 from .errors import RuntimeConfigError
 from .redaction import redact_credentials
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 CONFIG_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*", re.IGNORECASE)
 SECRET_FIELDS = ("api_password", "cos_password")
@@ -52,13 +51,18 @@ def name_from_display_name(display_name: str) -> str:
 
 
 def schema_errors(document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
-    """Each violation of a runtime's configuration schema with its field."""
+    """Each violation of a runtime's configuration schema with its field. jsonschema is imported here, when a
+    configuration is saved, not by every CLI command that reads configurations."""
+    from jsonschema import Draft202012Validator
+
     return violations(Draft202012Validator(schema), document, "(configuration)")
 
 
 def violations(validator: Validator, document: Any, whole: str) -> list[str]:
     """Each violation with its field (`whole` for the document itself); of alternatives (anyOf), the closest one's.
     Messages about secret fields never repeat the value, nor do they repeat a credential written in a URL."""
+    from jsonschema.exceptions import best_match
+
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     messages = []
     for error in (best_match([found]) for found in errors):

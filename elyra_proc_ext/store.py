@@ -73,6 +73,41 @@ REPLACE_NODE = (f"INSERT OR REPLACE INTO nodes (run_id, position, {', '.join(NOD
                 f"VALUES (?, ?, {', '.join('?' for _ in NODE_COLUMNS)})")
 UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
 OWNER_GONE = "The server stopped while this run was in progress (its process, pid {pid}, is gone)."
+# A run's source as the front end's `sameSource` compares it: a leading "./" or "/" does not count.
+CLEAN_SOURCE = "(CASE WHEN substr(source, 1, 2) = './' THEN ltrim(substr(source, 2), '/') ELSE ltrim(source, '/') END)"
+PREFIX_CANDIDATES = 10  # how many run ids an ambiguous prefix lists
+
+
+def clean_source(path: str) -> str:
+    """A pipeline path without a leading "./" or "/", as CLEAN_SOURCE makes it in SQL."""
+    return path[1:].lstrip("/") if path.startswith("./") else path.lstrip("/")
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Which runs a listing holds: `source`, a pipeline file's path (a run posted from a path ending in
+    `/source` matches too); `statuses`, any of them; `runtime`, a processor or runtime configuration name.
+    Filtered in SQL, so only matching runs are read and their nodes loaded."""
+
+    source: str | None = None
+    statuses: tuple[str, ...] = ()
+    runtime: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The WHERE clause (empty when nothing is filtered) and its parameters."""
+        conditions: list[str] = []
+        parameters: list[Any] = []
+        if self.source is not None:
+            path = clean_source(self.source)
+            conditions.append(f"({CLEAN_SOURCE} = ? OR substr({CLEAN_SOURCE}, -?) = ?)")
+            parameters += [path, len(path) + 1, f"/{path}"]
+        if self.statuses:
+            conditions.append(f"status IN ({', '.join('?' for _ in self.statuses)})")
+            parameters += self.statuses
+        if self.runtime is not None:
+            conditions.append("(runtime = ? OR runtime_config = ?)")
+            parameters += [self.runtime, self.runtime]
+        return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), parameters
 
 
 @dataclass
@@ -271,8 +306,18 @@ class RunStore:
         records = self._read("WHERE id = ?", (run_id,))
         return records[0] if records else None
 
-    def list(self, limit: int = 100, offset: int = 0) -> list[RunRecord]:
-        return self._read("ORDER BY submitted DESC LIMIT ? OFFSET ?", (limit, offset))
+    def list(self, limit: int = 100, offset: int = 0, query: RunQuery | None = None) -> list[RunRecord]:
+        """The newest runs first, those `query` selects; the time index is walked until `limit` runs match."""
+        where, parameters = (query or RunQuery()).where()
+        return self._read(f"{where} ORDER BY submitted DESC LIMIT ? OFFSET ?", (*parameters, limit, offset))
+
+    def ids_starting_with(self, prefix: str) -> list[str]:
+        """Run ids beginning with `prefix`, at most PREFIX_CANDIDATES + 1 (enough to show it is ambiguous); a
+        range of the primary key, so the cost does not grow with the runs."""
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM runs WHERE id >= ? ORDER BY id LIMIT ?",
+                                    (prefix, PREFIX_CANDIDATES + 1)).fetchall()
+        return [run_id for (run_id,) in rows if run_id.startswith(prefix)]
 
     def mark_interrupted(self) -> list[str]:
         """Mark unfinished runs whose owning process is gone (what every read does too); returns their ids."""

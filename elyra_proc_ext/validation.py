@@ -8,17 +8,22 @@ off the event loop.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from .model import Issue, Node, Pipeline, Severity
 from .properties import PROPERTIES, CheckContext, received_texts
 from .rules import ENV_VAR_NAME, unreceivable
 
+PATH_PROPERTIES = ("filename", "dependencies")  # node properties naming files, resolved like the node's file
+
 
 def validate_pipeline(pipeline: Pipeline, root_dir: Path, *, requires_runtime_image: bool,
-                      supported_ops: Iterable[str], runtime_name: str) -> list[Issue]:
-    """Every check that does not depend on a particular processor's internals."""
+                      supported_ops: Iterable[str], runtime_name: str, base_dir: str | None = None) -> list[Issue]:
+    """Every check that does not depend on a particular processor's internals. `base_dir` is where node paths
+    were read from, as `parsing.parse` took it, so a missing file's issue can say how to fix it."""
     supported = set(supported_ops)
     issues = _graph_issues(pipeline)
     issues += _parameter_issues(pipeline)
@@ -29,7 +34,25 @@ def validate_pipeline(pipeline: Pipeline, root_dir: Path, *, requires_runtime_im
             issues.append(_unsupported_op(node, runtime_name))
         elif node.is_generic:
             issues += _node_issues(node, context)
-    return issues
+    return _with_path_hints(issues, pipeline, base_dir)
+
+
+def _with_path_hints(issues: list[Issue], pipeline: Pipeline, base_dir: str | None) -> list[Issue]:
+    """Missing or escaping files get the fix appended: where their paths were read from and, for a pipeline in a
+    folder whose paths were read from the root (a file's content posted without `?paths=pipeline`), that option."""
+    folder = posixpath.dirname(pipeline.source or "")
+    read_from = folder if base_dir is None else base_dir
+    if not read_from:
+        where = "the workspace root"
+    else:
+        where = (f"the pipeline file's folder, '{read_from}/'" if base_dir is None else f"'{read_from}/'") + \
+            " (shown here from the workspace root)"
+    hint = f" The pipeline's paths are read relative to {where}: correct the node's path or create the file."
+    if base_dir == "" and folder:
+        hint += (f" If this pipeline's paths are relative to its file ({pipeline.source}), post it with "
+                 "?paths=pipeline.")
+    return [replace(issue, message=issue.message + hint) if issue.type == "invalidFilePath"
+            and issue.property_name in PATH_PROPERTIES else issue for issue in issues]
 
 
 def _node_issues(node: Node, context: CheckContext) -> list[Issue]:

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import node, pipeline_document
 
-from elyra_proc_ext.store import RunStore
+from elyra_proc_ext.model import Node, Pipeline
+from elyra_proc_ext.processors.base import RunStatus
+from elyra_proc_ext.store import RunRecord, RunStore
 
 
 def private_env(tmp_path: Path) -> dict[str, str]:
@@ -42,17 +44,29 @@ def test_run_shows_progress_and_records_the_run(env: dict[str, str], workspace: 
     for name in ("Generate data", "Summarize", "Per station", "Report"):
         assert any(line.strip().startswith(f"▶ {name}: running") for line in lines)
         assert any(line.strip().startswith(f"✔ {name}: succeeded") for line in lines)
-    assert lines[-1].endswith("succeeded in " + lines[-1].split(" in ")[-1])
     assert (workspace / "hello_pipeline" / "output" / "report.txt").read_text().startswith("12 measurements")
     run_id = lines[0].split()[1].rstrip(":")
+    [end] = [position for position, line in enumerate(lines) if line.startswith(f"Run {run_id} succeeded in ")]
+    where: dict[tuple[str, str], Path] = {}  # after the outcome: "  <node>:", then "      <artifact>: <path>" lines
+    node_name = ""
+    for line in lines[end + 1:]:
+        if line.startswith("      "):
+            artifact, path = line.strip().split(": ", 1)
+            where[node_name, artifact] = Path(path)
+        else:
+            node_name = line.strip().rstrip(":")
+    assert {name for name, _ in where} == {"Generate data", "Summarize", "Per station", "Report"}
+    assert where["Summarize", "notebook"].suffix == ".ipynb" and all(path.is_file() for path in where.values())
+    assert "unit: celsius" in where["Per station", "log"].read_text()
 
     listing = json.loads(cli(env, workspace, "runs", "--json").stdout)
     assert [(r["id"], r["status"]) for r in listing] == [(run_id, "succeeded")]
-    status = cli(env, workspace, "status", run_id)
+    status = cli(env, workspace, "status", run_id[:6])
     assert status.returncode == 0 and "succeeded" in status.stdout and "notebook:" in status.stdout
     detail = json.loads(cli(env, workspace, "status", run_id, "--json").stdout)
     assert [n["status"] for n in detail["nodes"]] == ["succeeded"] * 4
-    assert cli(env, workspace, "status", "no-such-run").returncode == 1
+    missing = cli(env, workspace, "status", "no-such-run")
+    assert missing.returncode == 2 and "'no-such-run'" in missing.stderr
 
 
 def test_failing_run_exits_non_zero_with_the_cause(env: dict[str, str], workspace: Path) -> None:
@@ -118,3 +132,53 @@ def test_killed_run_is_marked_interrupted_on_restart(env: dict[str, str], worksp
     assert "server stopped" in record.error
     store.close()
     shutil.rmtree(workspace)
+
+
+def seed_runs(env: dict[str, str], ids: list[str], status: str) -> None:
+    """Runs with the given ids in the run store the CLI reads, owned by this (live) test process."""
+    store = RunStore(Path(env["JUPYTER_DATA_DIR"]) / "elyra_proc_ext" / "runs.sqlite")
+    pipeline = Pipeline(id="p", name="seeded", nodes={"a": Node("a", "a", "execute-python-node", "python")})
+    for run_id in ids:
+        record = RunRecord.new(pipeline, "local", None, Path(env["JUPYTER_DATA_DIR"]) / "runs")
+        record.id, record.status = run_id, status
+        store.save(record)
+    store.close()
+
+
+def test_status_and_cancel_take_a_unique_prefix(env: dict[str, str], tmp_path: Path) -> None:
+    seed_runs(env, ["aaaa1111", "aaaa2222", "b0b0b0b0"], RunStatus.SUCCEEDED)
+    shown = cli(env, tmp_path, "status", "aaaa1")
+    assert shown.returncode == 0 and shown.stdout.startswith("Run aaaa1111: seeded on local: succeeded")
+    for command in ("status", "cancel"):
+        ambiguous = cli(env, tmp_path, command, "aaaa")
+        assert ambiguous.returncode == 2 and "aaaa1111, aaaa2222" in ambiguous.stderr, ambiguous.stderr
+        unknown = cli(env, tmp_path, command, "ab")
+        assert unknown.returncode == 2 and "no run id begins with 'ab'" in unknown.stderr
+    ended = cli(env, tmp_path, "cancel", "b0")
+    assert ended.returncode == 0 and ended.stdout == "Run b0b0b0b0 had already ended: succeeded.\n"
+    assert json.loads(cli(env, tmp_path, "status", "aaaa2222", "--json").stdout)["id"] == "aaaa2222"
+
+
+def test_cancel_refuses_a_run_another_kind_of_process_holds(env: dict[str, str], tmp_path: Path) -> None:
+    """A run this test process "runs" (as a Jupyter server would): its nodes are not the CLI's to stop."""
+    seed_runs(env, ["c0ffee00"], RunStatus.RUNNING)
+    refused = cli(env, tmp_path, "cancel", "c0ff")
+    assert refused.returncode == 1 and f"process {os.getpid()}" in refused.stderr
+    assert "pipeline/runs/c0ffee00/cancel" in refused.stderr
+
+
+def test_cancel_stops_another_cli_run_as_ctrl_c_would(env: dict[str, str], workspace: Path) -> None:
+    (workspace / "slow.py").write_text("import time\ntime.sleep(120)\n")
+    (workspace / "s.pipeline").write_text(json.dumps(pipeline_document("s", [node("slow", "slow.py")])))
+    script = str(Path(sys.executable).parent / "elyra-proc")
+    process = subprocess.Popen([script, "run", "s.pipeline"], cwd=workspace, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert process.stdout is not None
+    run_id = process.stdout.readline().split()[1].rstrip(":")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "slow: running" not in process.stdout.readline():
+        pass
+    cancelled = cli(env, workspace, "cancel", run_id[:8])
+    assert cancelled.returncode == 0 and cancelled.stdout == f"Run {run_id}: cancelled.\n", cancelled.stderr
+    assert process.wait(timeout=60) == 130
+    assert json.loads(cli(env, workspace, "status", run_id, "--json").stdout)["nodes"][0]["status"] == "cancelled"

@@ -106,7 +106,7 @@ def many_issues(workspace: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["submit"], ["export"], ["validate"], ["runs"], ["status"],
-                                     ["runtimes"], ["config"]])
+                                     ["cancel"], ["runtimes"], ["config"]])
 def test_help_answers_before_anything_heavy_is_imported(env: dict[str, str], tmp_path: Path,
                                                         command: list[str]) -> None:
     """Counting work instead of timing it: after `--help`, none of the slow imports happened."""
@@ -117,18 +117,32 @@ def test_help_answers_before_anything_heavy_is_imported(env: dict[str, str], tmp
     assert result.stdout.splitlines()[-2:] == ["exit 0", "[]"], result.stdout + result.stderr
     assert result.stdout.startswith(f"usage: elyra-proc {' '.join(command)}".rstrip())
     if not command:
-        for name in ("run", "submit", "export", "validate", "runs", "status", "runtimes", "config", "130"):
+        for name in ("run", "submit", "export", "validate", "runs", "status", "cancel", "runtimes", "config", "130"):
             assert name in result.stdout
 
 
+def test_validating_a_valid_pipeline_imports_no_heavy_library(env: dict[str, str], workspace: Path) -> None:
+    """`validate` of a valid pipeline needs neither jsonschema (its fast check passes) nor a runtime's client
+    libraries nor the server: their imports are what made the CLI slow to start."""
+    heavy = ("jsonschema", "kfp", "boto3", "botocore", "requests", "tornado", "jupyter_server", "papermill",
+             "nbformat", "yaml")
+    probe = ("import sys\nfrom elyra_proc_ext._entry import main\nprint('exit', main(sys.argv[1:]))\n"
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")
+    result = subprocess.run([sys.executable, "-c", probe, "validate", "hello_pipeline/hello_pipeline.pipeline"],
+                            env=env, cwd=workspace, text=True, capture_output=True, timeout=60)
+    assert result.stdout.splitlines()[-2:] == ["exit 0", "[]"], result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("work", [
-    "from elyra_proc_ext._entry import main\nmain(['validate', 'hello_pipeline/hello_pipeline.pipeline'])",
+    "from elyra_proc_ext._entry import main\nmain(['validate', 'shapeless.pipeline'])",  # jsonschema names the errors
     "import elyra_proc_ext.processors.launcher, papermill",  # what the launcher imports for notebooks
 ])
 def test_our_processes_never_build_the_iri_grammar(env: dict[str, str], workspace: Path, work: str) -> None:
-    """jsonschema's optional IRI checker builds a grammar at import (seconds): neither the CLI checking a pipeline
-    nor the node launcher importing papermill loads it, though both load jsonschema."""
-    probe = f"import sys\n{work}\nprint(sorted(m for m in ('jsonschema', 'rfc3987_syntax') if sys.modules.get(m)))"
+    """jsonschema's optional format checkers cost seconds (the IRI one builds a grammar) at import: neither the
+    CLI checking a pipeline nor the node launcher importing papermill loads them, though both load jsonschema."""
+    (workspace / "shapeless.pipeline").write_text(json.dumps({"doc_type": "pipeline", "pipelines": 3}))
+    skipped = ("jsonschema", "rfc3987_syntax", "rfc3986_validator", "rfc3339_validator", "isoduration", "webcolors")
+    probe = f"import sys\n{work}\nprint(sorted(m for m in {skipped!r} if sys.modules.get(m)))"
     result = subprocess.run([sys.executable, "-c", probe], env=env, cwd=workspace, text=True, capture_output=True,
                             timeout=120)
     assert result.stdout.splitlines()[-1:] == ["['jsonschema']"], result.stdout[-2000:] + result.stderr[-2000:]
@@ -176,7 +190,6 @@ def test_usage_errors_are_one_line_with_status_2(env: dict[str, str], tmp_path: 
      ["directory", "does not exist"]),
     (["export", "hello_pipeline/hello_pipeline.pipeline", "--runtime-config", "team", "--output",
       "hello_pipeline/report.py"], ["exists", "Pass --overwrite"]),
-    (["status", "no-such-run"], ["no run with id 'no-such-run'", "elyra-proc runs"]),
     (["config", "show", "nothing"], ["'nothing' does not exist"]),
     (["config", "delete", "nothing"], ["'nothing' does not exist"]),
 ])
@@ -186,6 +199,12 @@ def test_wrong_paths_and_names_get_their_own_message(env: dict[str, str], worksp
     result = elyra_proc(env, workspace, *args)
     assert_one_line(result, 1, *fragments)
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["status", "cancel"])
+def test_a_run_id_naming_no_run_is_a_usage_error(env: dict[str, str], workspace: Path, command: str) -> None:
+    assert_one_line(elyra_proc(env, workspace, command, "no-such-run"), 2, "no run id begins with 'no-such-run'",
+                    "elyra-proc runs")
 
 
 @pytest.mark.parametrize(("content", "fragments"), [
@@ -342,7 +361,7 @@ def test_a_closed_pipe_cancels_a_run(env: dict[str, str], workspace: Path) -> No
 # -- Ctrl-C
 
 
-@pytest.mark.parametrize("moment", ["elyra_proc_ext._entry", "argparse", "traitlets", "jsonschema",
+@pytest.mark.parametrize("moment", ["elyra_proc_ext._entry", "argparse", "traitlets", "fastjsonschema",
                                     "elyra_proc_ext.manager", "printing"])
 def test_ctrl_c_at_any_moment_of_a_check(env: dict[str, str], workspace: Path, moment: str) -> None:
     """Interrupt `validate` just after Python imported `moment`, or while its report fills the unread stdout pipe

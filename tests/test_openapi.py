@@ -320,12 +320,35 @@ async def test_validate_and_schedule(jp_fetch: Any, document: dict[str, Any], jp
     assert code == 200 and len(runs["runs"]) == 1
     code, error = await call(jp_fetch, "GET", "runs", limit="many")
     assert code == 400 and "whole numbers" in error["message"]
+    code, runs = await call(jp_fetch, "GET", "runs", source=f"./{SOURCE}", status="succeeded,failed", runtime="local")
+    assert code == 200 and [run["id"] for run in runs["runs"]] == [finished["run_id"]]
+    code, error = await call(jp_fetch, "GET", "runs", status="finished")
+    assert code == 400 and "'finished'" in error["message"]
     for method, path in (("GET", ("runs", "nope")), ("POST", ("runs", "nope", "cancel")),
                          ("GET", ("runs", finished["run_id"], "nodes", "summarize", "secrets"))):
         code, error = await call(jp_fetch, method, *path)
         assert code == 404 and ("'nope'" in error["message"] or "'secrets'" in error["message"]), error
     code, run = await call(jp_fetch, "POST", "runs", finished["run_id"], "cancel")
     assert code == 200 and run["status"] == "succeeded"
+
+
+async def test_a_missing_file_names_the_paths_option(jp_fetch: Any, jp_root_dir: Path) -> None:
+    """A pipeline file's content posted without `?paths=pipeline`: its file-relative paths are read from the root,
+    and the missing-file issue says which option reads them as the file does."""
+    (jp_root_dir / "pipelines").mkdir()
+    (jp_root_dir / "pipelines" / "step.py").write_text("print('step')\n")
+    document = pipeline_document("flow", [node("step", "step.py")])
+    document["pipelines"][0]["app_data"]["source"] = "pipelines/flow.pipeline"
+    code, checked = await call(jp_fetch, "POST", "validate", body=document)
+    assert code == 200 and checked["valid"] is False
+    [issue] = checked["issues"]
+    assert "file 'step.py' does not exist" in issue["message"] and "?paths=pipeline" in issue["message"]
+    code, checked = await call(jp_fetch, "POST", "validate", body=document, paths="pipeline")
+    assert code == 200 and checked["valid"] is True
+    document["pipelines"][0]["nodes"][0]["app_data"]["component_parameters"]["filename"] = "gone.py"
+    code, checked = await call(jp_fetch, "POST", "validate", body=document, paths="pipeline")
+    [issue] = checked["issues"]
+    assert "'pipelines/'" in issue["message"] and "?paths=pipeline" not in issue["message"]
 
 
 async def test_node_artifacts_are_served_as_documented(jp_fetch: Any, document: dict[str, Any]) -> None:
@@ -335,6 +358,11 @@ async def test_node_artifacts_are_served_as_documented(jp_fetch: Any, document: 
     assert code == 200 and "unit: celsius" in log
     code, notebook = await call(jp_fetch, "GET", "runs", finished["run_id"], "nodes", "summarize", "notebook")
     assert code == 200 and notebook["cells"]
+    summarize = next(node for node in finished["run"]["nodes"] if node["id"] == "summarize")
+    assert sorted(summarize["artifacts"]) == ["log", "notebook"]
+    for url in summarize["artifacts"].values():  # each artifact's URL is the artifact route under base_url
+        code, _ = await call(jp_fetch, "GET", *url.split("/pipeline/", 1)[1].split("/"))
+        assert code == 200, url
 
 
 async def test_export_refusals(remote_state: dict[str, str], jp_fetch: Any, document: dict[str, Any]) -> None:

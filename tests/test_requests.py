@@ -28,6 +28,7 @@ from test_custom_processor import echo_installed  # noqa: F401 (module-wide: ins
 from elyra_proc_ext import errors
 from elyra_proc_ext.app import redact_every_log_record
 from elyra_proc_ext.handlers import openapi_document
+from elyra_proc_ext.store import RunStore
 
 MIB = 1024 * 1024
 DOCUMENT = openapi_document()
@@ -267,7 +268,11 @@ def finished_run_with_log(server: Server, size: int) -> tuple[str, Path]:
     (server.root / "a.py").write_text("print('a')\n")
     answer = server.call("POST", "schedule", pipeline_document("big", [node("a", "a.py")]), wait="true")
     assert answer["status"] == "succeeded", answer
-    log = Path(server.call("GET", f"runs/{answer['run_id']}")["nodes"][0]["artifacts"]["log"])
+    store = RunStore(server.home / "data" / "elyra_proc_ext" / "runs.sqlite")  # answers give URLs, not paths
+    record = store.get(answer["run_id"])
+    store.close()
+    assert record is not None
+    log = Path(record.nodes[0].artifacts["log"])
     with log.open("r+b") as file:
         file.truncate(size)
     return answer["run_id"], log
