@@ -1,7 +1,9 @@
 """Everything the browser tests talk to, started on 127.0.0.1 and stopped on SIGTERM / SIGINT.
 
-- a temporary workspace: the example pipeline (`hello_pipeline/`) and an invalid copy of it
-  (`invalid_pipeline/`, whose "Per station" node names a notebook that does not exist);
+- a temporary workspace: the example pipeline (`hello_pipeline/`), an invalid copy of it
+  (`invalid_pipeline/`, whose "Per station" node names a notebook that does not exist), and `editor/` for the
+  editor's tests: the example's script and two notebooks, a pipeline with a supernode, comments and fields the
+  editor does not know (`supernode.pipeline`), and a file that is not a pipeline (`broken.pipeline`);
 - the KFP API test server (`tests/kfp_server`, in this process, bearer token required) and moto_server (S3 with
   real credential checks, `tests/s3_server.py`) with an empty bucket;
 - `jupyter lab` with the extension, on a free port, with private HOME / data / config / runtime dirs and the
@@ -44,6 +46,8 @@ START_TIMEOUT = 120.0
 # The node of the invalid pipeline whose file is missing, and the file it names.
 INVALID_NODE = "per-station"
 MISSING_FILE = "no_such_notebook.ipynb"
+# The example's files that the editor's tests draw pipelines of (copied into `editor/`).
+EDITOR_FILES = ("generate_data.py", "summarize.ipynb", "per_station.ipynb")
 
 
 def free_port() -> int:
@@ -52,7 +56,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def make_workspace(root: Path) -> dict[str, str]:
+def make_workspace(root: Path) -> dict[str, Any]:
     """The example pipeline as it ships, and a copy whose "Per station" node names a missing notebook."""
     ignore = shutil.ignore_patterns("output", ".ipynb_checkpoints", "__pycache__")
     shutil.copytree(EXAMPLE, root / "hello_pipeline", ignore=ignore)
@@ -67,11 +71,103 @@ def make_workspace(root: Path) -> dict[str, str]:
     node["app_data"]["component_parameters"]["filename"] = MISSING_FILE
     (invalid_dir / "per_station.ipynb").unlink()
     (invalid_dir / "invalid_pipeline.pipeline").write_text(json.dumps(document, indent=2), encoding="utf-8")
+    editor_dir = root / "editor"
+    editor_dir.mkdir()
+    for name in EDITOR_FILES:
+        shutil.copyfile(EXAMPLE / name, editor_dir / name)
+    (editor_dir / "supernode.pipeline").write_text(json.dumps(supernode_pipeline(), indent=2), encoding="utf-8")
+    (editor_dir / "broken.pipeline").write_text('{"doc_type": "pipeline", "pipelines": [', encoding="utf-8")
     return {
         "pipeline": "hello_pipeline/hello_pipeline.pipeline",
         "invalid_pipeline": "invalid_pipeline/invalid_pipeline.pipeline",
         "invalid_node": INVALID_NODE,
         "missing_file": MISSING_FILE,
+        "editor_dir": "editor",
+        "editor_files": list(EDITOR_FILES),
+        "supernode_pipeline": "editor/supernode.pipeline",
+        "broken_pipeline": "editor/broken.pipeline",
+    }
+
+
+def _port(port_id: str, label: str, links: list[dict[str, str]] | None = None, **extra: str) -> dict[str, Any]:
+    port: dict[str, Any] = {"id": port_id, **extra, "app_data": {"ui_data": {"label": label}}}
+    if links:
+        port["links"] = links
+    return port
+
+
+def _link(link_id: str, node_id: str, port_id: str = "outPort") -> dict[str, str]:
+    return {"id": link_id, "node_id_ref": node_id, "port_id_ref": port_id}
+
+
+def _generic_node(node_id: str, op: str, label: str, filename: str, x: int, y: int,
+                  links: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "id": node_id, "type": "execution_node", "op": op,
+        "app_data": {"label": label,
+                     "component_parameters": {"filename": filename, "outputs": [], "env_vars": [], "dependencies": [],
+                                              "include_subdirectories": False},
+                     "ui_data": {"label": label, "x_pos": x, "y_pos": y}},
+        "inputs": [_port("inPort", "Input Port", links)],
+        "outputs": [_port("outPort", "Output Port")],
+    }
+
+
+def supernode_pipeline() -> dict[str, Any]:
+    """A pipeline as Elyra's editor writes one with a supernode (its two notebooks in a subflow with binding nodes)
+    and comments on both levels, plus fields the editor does not know, which must be saved unchanged."""
+    subflow = {
+        "id": "analysis-subflow",
+        "nodes": [
+            {"id": "entry", "type": "binding", "app_data": {"ui_data": {"label": "Binding", "x_pos": 0, "y_pos": 80}},
+             "outputs": [_port("entry-out", "Binding port for supernode")]},
+            _generic_node("summarize", "execute-notebook-node", "Summarize", "summarize.ipynb", 200, 0,
+                          [_link("entry-summarize", "entry", "entry-out")]),
+            _generic_node("per-station", "execute-notebook-node", "Per station", "per_station.ipynb", 200, 160,
+                          [_link("entry-per-station", "entry", "entry-out")]),
+            {"id": "exit", "type": "binding", "app_data": {"ui_data": {"label": "Binding", "x_pos": 500, "y_pos": 80}},
+             "inputs": [_port("exit-in", "Binding port for supernode",
+                              [_link("summarize-exit", "summarize"), _link("per-station-exit", "per-station")])]},
+        ],
+        "app_data": {"ui_data": {"comments": [
+            {"id": "subflow-comment", "x_pos": 200, "y_pos": -90, "width": 200, "height": 50,
+             "class_name": "d3-comment-rect", "content": "Both notebooks read output/measurements.csv",
+             "associated_id_refs": [{"id": "subflow-comment-link", "node_ref": "summarize"}]}]}},
+        "runtime_ref": "",
+    }
+    supernode = {
+        "id": "analysis", "type": "super_node", "subflow_ref": {"pipeline_id_ref": "analysis-subflow",
+                                                              "url": "app-defined"},
+        "app_data": {"ui_data": {"label": "Analysis", "image": "useDefaultIcon", "x_pos": 320, "y_pos": 120,
+                                 "description": "Two notebooks", "is_expanded": False,
+                                 "expanded_width": 600, "expanded_height": 300}},
+        "inputs": [_port("entry-in", "Binding port for supernode", [_link("generate-analysis", "generate")],
+                         subflow_node_ref="entry")],
+        "outputs": [_port("exit-out", "Binding port for supernode", subflow_node_ref="exit")],
+    }
+    generate = _generic_node("generate", "execute-python-node", "Generate data", "generate_data.py", 40, 120)
+    # Another tool's data on a node and on the document: the editor must keep them as they are.
+    generate["app_data"]["x_other_tool"] = {"reviewed": True, "tags": ["ingest"]}
+    primary = {
+        "id": "primary",
+        "nodes": [generate, supernode],
+        "app_data": {
+            "version": 8,
+            "ui_data": {"comments": [
+                {"id": "primary-comment", "x_pos": 40, "y_pos": 0, "width": 240, "height": 60,
+                 "class_name": "d3-comment-rect", "content": "Generates the data the analysis reads",
+                 "associated_id_refs": [{"id": "primary-comment-link", "node_ref": "generate"}]}]},
+            "properties": {"name": "supernode_pipeline", "runtime": "Generic",
+                           "pipeline_defaults": {"runtime_image": "quay.io/jupyter/scipy-notebook:2024-05-27"}},
+        },
+        "runtime_ref": "",
+    }
+    return {
+        "doc_type": "pipeline", "version": "3.0",
+        "json_schema": "http://api.dataplatform.ibm.com/schemas/common-pipeline/pipeline-flow/"
+                       "pipeline-flow-v3-schema.json",
+        "id": "supernode-document", "primary_pipeline": "primary", "pipelines": [primary, subflow], "schemas": [],
+        "x_other_tool": {"opened_by": "ui-tests"},
     }
 
 
@@ -102,6 +198,9 @@ class Moto:
 class JupyterLab:
     """`jupyter lab` with private Jupyter dirs (runs, runtime configurations, settings start empty)."""
 
+    #: Answers 200 once the server and the extension are up.
+    probe_path = "/pipeline/runtimes"
+
     def __init__(self, work: Path, root: Path) -> None:
         self.work, self.root = work, root
         self.token = secrets.token_hex(16)
@@ -122,14 +221,9 @@ class JupyterLab:
         labconfig.mkdir(parents=True)
         (labconfig / "page_config.json").write_text(json.dumps(
             {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}), encoding="utf-8")
-        command = [
-            sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", f"--port={self.port}",
-            "--port-retries=0", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
-            f"--IdentityProvider.token={self.token}", "--ServerApp.jpserver_extensions={'elyra_proc_ext': True}",
-        ]
         with self.log.open("wb") as out:
-            self.process = subprocess.Popen(command, env=env, cwd=self.root, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(self.command(), env=env, cwd=self.root, stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -139,8 +233,16 @@ class JupyterLab:
             time.sleep(0.2)
         raise RuntimeError(f"jupyter lab did not answer within {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
+    def command(self) -> list[str]:
+        """The `jupyter lab` command line (the editor benchmark adds options, or runs another Python)."""
+        return [
+            sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", f"--port={self.port}",
+            "--port-retries=0", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
+            f"--IdentityProvider.token={self.token}", "--ServerApp.jpserver_extensions={'elyra_proc_ext': True}",
+        ]
+
     def _answers(self) -> bool:
-        request = urllib.request.Request(f"{self.url}/pipeline/runtimes",
+        request = urllib.request.Request(f"{self.url}{self.probe_path}",
                                          headers={"Authorization": f"token {self.token}"})
         try:
             with urllib.request.urlopen(request, timeout=5) as answer:

@@ -21,7 +21,9 @@ import {
   Position,
   ReactFlow,
   ReactFlowInstance,
-  applyNodeChanges
+  applyEdgeChanges,
+  applyNodeChanges,
+  EdgeChange
 } from '@xyflow/react';
 import * as React from 'react';
 
@@ -118,20 +120,48 @@ function CommentNode({ data }: NodeProps<CanvasNode>): JSX.Element {
   return (
     <div className="elyra-proc-comment" data-testid="elyra-proc-comment">
       {data.content}
+      {/* Where the dashed lines to the nodes it describes start; not a port to link from. */}
+      <Handle type="source" position={Position.Right} className="elyra-proc-comment-anchor" isConnectable={false} />
     </div>
   );
 }
 
 const NODE_TYPES = { execution: ExecutionNode, supernode: ExecutionNode, binding: ExecutionNode, comment: CommentNode };
 
+function sameValues(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every(key => a[key] === b[key]);
+}
+
+/** Whether a redrawn node shows the same as the one drawn before (React Flow then skips it). */
+function sameNode(drawn: CanvasNode, next: CanvasNode): boolean {
+  return (
+    drawn.type === next.type &&
+    drawn.selected === next.selected &&
+    drawn.position.x === next.position.x &&
+    drawn.position.y === next.position.y &&
+    drawn.ariaLabel === next.ariaLabel &&
+    drawn.style?.width === next.style?.width &&
+    drawn.style?.height === next.style?.height &&
+    sameValues(drawn.data, next.data)
+  );
+}
+
+/**
+ * The nodes to draw. A node that shows the same as in `drawn` keeps its object, so a selection, a run status or
+ * an edit redraws only the nodes it changes: with hundreds of nodes, new objects for all of them made React Flow
+ * re-measure and redraw every node (over a second per click at 2,000 nodes; see docs/benchmarks.md).
+ */
 function toCanvasNodes(
   graph: ILevelGraph,
   decorations: ReadonlyMap<string, INodeDecoration>,
-  selection: ReadonlySet<string>
+  selection: ReadonlySet<string>,
+  drawn: readonly CanvasNode[] = []
 ): CanvasNode[] {
+  const before = new Map(drawn.map(node => [node.id, node]));
   return graph.nodes.map(node => {
     const data: CanvasNodeData = { ...node.data, ...decorations.get(node.id) };
-    return {
+    const next: CanvasNode = {
       id: node.id,
       type: node.data.kind,
       position: node.position,
@@ -142,6 +172,8 @@ function toCanvasNodes(
       deletable: node.data.kind === 'execution' || node.data.kind === 'supernode',
       style: node.data.kind === 'comment' ? { width: node.width, height: node.height } : undefined
     };
+    const previous = before.get(node.id);
+    return previous && sameNode(previous, next) ? previous : next;
   });
 }
 
@@ -154,22 +186,23 @@ function toCanvasEdges(graph: ILevelGraph, labels: ReadonlyMap<string, string>):
     selectable: edge.kind === 'link',
     focusable: edge.kind === 'link',
     className: edge.kind === 'comment' ? 'elyra-proc-comment-edge' : 'elyra-proc-link',
-    markerEnd: edge.kind === 'link' ? { type: MarkerType.ArrowClosed } : undefined,
+    markerEnd: edge.kind === 'link' ? { type: MarkerType.ArrowClosed, width: 18, height: 18 } : undefined,
     ariaLabel: edge.kind === 'link' ? `Link from ${labels.get(edge.source)} to ${labels.get(edge.target)}` : ''
   }));
 }
 
+/** Focus a node now, or as soon as it is drawn (React Flow draws only the visible nodes of large pipelines). */
 function focusNodeElement(root: HTMLElement | null, id: string): void {
   let tries = 0;
   const attempt = (): void => {
     const element = root?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(id)}"]`);
     if (element) {
-      element.focus();
+      element.focus({ preventScroll: true });
     } else if (++tries < 30) {
       requestAnimationFrame(attempt);
     }
   };
-  requestAnimationFrame(attempt);
+  attempt();
 }
 
 /** Arrow keys follow links: right to a child, left to a parent, up and down among the siblings. */
@@ -196,8 +229,23 @@ function arrowTarget(graph: ILevelGraph, id: string, key: string, positions: Map
   return index >= 0 && index < ordered.length && ordered[index] !== id ? ordered[index] : null;
 }
 
+/** Above this many nodes, React Flow draws only the nodes in view, and the canvas opens at a readable zoom. */
+const LARGE_GRAPH = 200;
+const START_ZOOM = 0.75;
+
+/**
+ * Where a large pipeline opens: its first nodes, readable (the minimap shows the rest). Fitting hundreds of
+ * nodes into view would draw them all, unreadably small, and make panning slow.
+ */
+function startViewport(graph: ILevelGraph): { x: number; y: number; zoom: number } {
+  const left = Math.min(...graph.nodes.map(node => node.position.x));
+  const top = Math.min(...graph.nodes.map(node => node.position.y));
+  return { x: 24 - left * START_ZOOM, y: 24 - top * START_ZOOM, zoom: START_ZOOM };
+}
+
 export function PipelineCanvas(props: ICanvasProps): JSX.Element {
   const { graph, decorations, selection } = props;
+  const large = graph.nodes.length > LARGE_GRAPH;
   const selected = React.useMemo(() => new Set(selection), [selection]);
   // The drawn nodes follow the document (redrawn as soon as it changes, never one render late); between
   // changes, React Flow moves them while they are dragged.
@@ -205,10 +253,16 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
   const [drawnFrom, setDrawnFrom] = React.useState({ graph, decorations, selected });
   if (drawnFrom.graph !== graph || drawnFrom.decorations !== decorations || drawnFrom.selected !== selected) {
     setDrawnFrom({ graph, decorations, selected });
-    setNodes(toCanvasNodes(graph, decorations, selected));
+    setNodes(current => toCanvasNodes(graph, decorations, selected, current));
   }
   const labels = React.useMemo(() => new Map(graph.nodes.map(node => [node.id, node.data.label])), [graph]);
-  const edges = React.useMemo(() => toCanvasEdges(graph, labels), [graph, labels]);
+  // Links are drawn from the document too; React Flow marks the ones selected (Delete then unlinks them).
+  const [edges, setEdges] = React.useState<Edge[]>(() => toCanvasEdges(graph, labels));
+  const [edgesFrom, setEdgesFrom] = React.useState(graph);
+  if (edgesFrom !== graph) {
+    setEdgesFrom(graph);
+    setEdges(toCanvasEdges(graph, labels));
+  }
   const wrapper = React.useRef<HTMLDivElement>(null);
   const instance = React.useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   // React Flow calls its selection handler again whenever the handler changes: keep it one function that
@@ -218,6 +272,9 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
 
   const onNodesChange = React.useCallback((changes: NodeChange<CanvasNode>[]) => {
     setNodes(current => applyNodeChanges(changes, current));
+  }, []);
+  const onEdgesChange = React.useCallback((changes: EdgeChange<Edge>[]) => {
+    setEdges(current => applyEdgeChanges(changes, current));
   }, []);
 
   const onSelectionChange = React.useCallback(({ nodes: chosen }: OnSelectionChangeParams) => {
@@ -282,13 +339,14 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
       const positions = new Map(graph.nodes.map(node => [node.id, node.position]));
       const next = arrowTarget(graph, id, event.key, positions);
       if (next) {
+        // Focus first (the node is drawn unless it is off screen in a large pipeline), then bring it into view.
+        focusNodeElement(wrapper.current, next);
         props.onSelectionChange([next]);
         const position = positions.get(next);
         if (position && instance.current) {
           const zoom = instance.current.getZoom();
           void instance.current.setCenter(position.x + 110, position.y + 34, { zoom, duration: 150 });
         }
-        focusNodeElement(wrapper.current, next);
       }
     }
   };
@@ -301,6 +359,13 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
         edges={edges}
         nodeTypes={NODE_TYPES}
         onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeClick={(event, node) => {
+          // A plain click on one node of several selected selects just that one (a drag moves them all).
+          if (!event.shiftKey && !event.ctrlKey && !event.metaKey && selection.length > 1) {
+            props.onSelectionChange([node.id]);
+          }
+        }}
         onSelectionChange={onSelectionChange}
         onNodeDragStop={onNodeDragStop}
         onConnect={connection => props.onConnect(connection.source, connection.target)}
@@ -322,11 +387,12 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
         multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
         disableKeyboardA11y={true}
         zoomOnDoubleClick={false}
-        onlyRenderVisibleElements={graph.nodes.length > 200}
+        onlyRenderVisibleElements={large}
         minZoom={0.05}
         maxZoom={2}
-        fitView
+        fitView={!large}
         fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+        defaultViewport={large ? startViewport(graph) : undefined}
         attributionPosition="top-right"
         ariaLabelConfig={{ 'node.a11yDescription.default': 'Arrow keys move along links, Enter opens properties, Delete deletes.' }}
       >

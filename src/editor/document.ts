@@ -442,12 +442,10 @@ export function autoLayout(document: JsonObject, pipelineId?: string): JsonObjec
       .filter(parent => ids.has(parent))
       .map(parent => ({ source: parent, target: node.id }))
   );
-  const boxes = layoutGraph({ nodes: [...ids].map(id => ({ id })), edges }).nodes;
   const before = nodePositions(document, pipelineId);
-  const positions: Record<string, IPosition> = {};
-  for (const [id, box] of boxes) {
-    positions[id] = { x: box.x, y: box.y };
-  }
+  const positions: Record<string, IPosition> = Object.fromEntries(
+    layoutGraph({ nodes: [...ids].map(id => ({ id })), edges })
+  );
   for (const comment of commentsOf(document, pipelineId)) {
     const commentAt = positionOf(comment);
     const refs: unknown[] = Array.isArray(comment.associated_id_refs) ? comment.associated_id_refs : [];

@@ -51,14 +51,36 @@ export function nodeFormFor(
     if (!isObject(field) || !field['x-pipeline-default'] || !isEmpty(parameters[key]) || isEmpty(defaults[key])) {
       continue;
     }
+    // JupyterLab's form templates show the schema's description (not `ui:help` or `ui:description`): the inherited
+    // value goes there, and into the empty field itself as its placeholder.
     const inherited = summarize(defaults[key]);
     const entry = { ...(ui[key] ?? {}) };
-    entry['ui:help'] = `Inherited from the pipeline defaults: ${inherited}`;
+    field.description = `${field.description ?? ''} Inherited from the pipeline defaults: ${inherited}.`.trim();
     if (field.type === 'string' || field.type === 'number' || field.type === 'integer') {
-      entry['ui:placeholder'] = `${inherited} (pipeline default)`;
+      entry['ui:placeholder'] = inherited;
     }
     ui[key] = entry;
   }
   return { schema, uiSchema };
 }
 
+
+/** Whether two JSON values are equal. */
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The properties to save after a form edit: rjsf hands back every field, filled with its schema default; a field
+ * the node did not have and the user did not set (still empty, or its default) stays out of the file.
+ */
+export function withoutUnsetDefaults(before: JsonObject, after: JsonObject, fields: JsonObject): JsonObject {
+  const kept: JsonObject = {};
+  for (const [key, value] of Object.entries(after)) {
+    const unset = !(key in before) && (isEmpty(value) || sameJson(value, fields[key]?.default));
+    if (!unset) {
+      kept[key] = value;
+    }
+  }
+  return kept;
+}

@@ -3,7 +3,7 @@
  * its nodes, supernodes, bindings and comments with their saved positions, and the links between them. Nodes
  * without a saved position are placed by dagre, so files written by hand or by other tools still open readably.
  */
-import { layoutGraph } from '../layout';
+import { ILayoutInput, IPoint, layoutGraph } from '../layout';
 import { GENERIC_OPS, isObject, JsonObject, KIND_LABELS, nodeLabel, parentsOf } from '../pipeline';
 import { commentsOf, IPosition, nodePositions, pipelineOf } from './document';
 
@@ -67,6 +67,21 @@ function subtitle(node: JsonObject, kind: CanvasNodeKind, filename: string | nul
   return base ? `${type} · ${base}` : type;
 }
 
+/** The last layout and the nodes and links it was made for. */
+let lastLayout: { key: string; layout: Map<string, IPoint> } | null = null;
+
+/**
+ * The graph is rebuilt after every edit: a document whose nodes have no saved positions reuses its layout while
+ * its nodes and links are the same (moving a node, editing properties), instead of laying it out again.
+ */
+function cachedLayout(input: ILayoutInput): Map<string, IPoint> {
+  const key = JSON.stringify([input.nodes.map(node => node.id), input.edges.map(edge => [edge.source, edge.target])]);
+  if (lastLayout?.key !== key) {
+    lastLayout = { key, layout: layoutGraph(input) };
+  }
+  return lastLayout.layout;
+}
+
 export function levelGraph(document: JsonObject, pipelineId?: string): ILevelGraph {
   const pipeline = pipelineOf(document, pipelineId);
   const raw: JsonObject[] = (Array.isArray(pipeline.nodes) ? pipeline.nodes : []).filter(
@@ -84,14 +99,14 @@ export function levelGraph(document: JsonObject, pipelineId?: string): ILevelGra
   }
   const positions = nodePositions(document, pipelineId);
   if ([...positions.values()].some(position => position === null)) {
-    const layout = layoutGraph({
+    const layout = cachedLayout({
       nodes: raw.map(node => ({ id: node.id as string })),
       edges: edges.map(edge => ({ source: edge.source, target: edge.target }))
     });
     for (const [id, position] of positions) {
-      const box = layout.nodes.get(id);
-      if (position === null && box) {
-        positions.set(id, { x: box.x, y: box.y });
+      const placed = layout.get(id);
+      if (position === null && placed) {
+        positions.set(id, placed);
       }
     }
   }

@@ -12,7 +12,7 @@ import * as React from 'react';
 import { IFormSchema, IIssue } from '../api';
 import { nameControls, validator } from '../forms';
 import { isObject, JsonObject } from '../pipeline';
-import { nodeFormFor } from './forms';
+import { nodeFormFor, withoutUnsetDefaults } from './forms';
 
 export type PropertiesTab = 'node' | 'pipeline';
 
@@ -62,6 +62,16 @@ function UserForm(props: IUserFormProps): JSX.Element {
   const touch = (): void => {
     touched.current = true;
   };
+  // New data from outside (undo, redo, a text editor) is not the user's: until they touch the form again, the
+  // defaults rjsf fills into it are not edits either.
+  const given = React.useRef(props.formData);
+  const sent = React.useRef('');
+  if (given.current !== props.formData) {
+    given.current = props.formData;
+    if (JSON.stringify(props.formData) !== sent.current) {
+      touched.current = false;
+    }
+  }
   return (
     <div onPointerDownCapture={touch} onKeyDownCapture={touch} onInputCapture={touch}>
       <FormComponent
@@ -73,6 +83,7 @@ function UserForm(props: IUserFormProps): JSX.Element {
         widgets={props.widgets}
         onChange={event => {
           if (touched.current) {
+            sent.current = JSON.stringify(event.formData ?? {});
             props.onUserChange((event.formData ?? {}) as JsonObject);
           }
         }}
@@ -126,7 +137,11 @@ function NodeProperties(props: IPropertiesPanelProps): JSX.Element {
         onUserChange={data =>
           props.onNodeChange({
             label: String(data.label ?? ''),
-            component_parameters: isObject(data.component_parameters) ? data.component_parameters : {}
+            component_parameters: withoutUnsetDefaults(
+              parameters,
+              isObject(data.component_parameters) ? data.component_parameters : {},
+              schema.properties?.component_parameters?.properties ?? {}
+            )
           })
         }
       />

@@ -9,14 +9,16 @@ import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { FileDialog } from '@jupyterlab/filebrowser';
+import { IDisposable } from '@lumino/disposable';
 import { Drag } from '@lumino/dragdrop';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { ReactFlowInstance } from '@xyflow/react';
 import * as React from 'react';
 
-import { IFormSchema, IIssue, INodeRecord, IPaletteNodeType, IRunRecord, PipelineApi } from '../api';
+import { IFormSchema, IIssue, INodeRecord, IPaletteNodeType, IRunRecord, isFinal, PipelineApi } from '../api';
 import { LinkButton } from '../controls';
 import { PipelineEvents } from '../events';
+import { RunModel, sameSource } from '../runModel';
 import { isObject, JsonObject, properties, SINGLE_FILE_OPS } from '../pipeline';
 import { INodeDecoration, PipelineCanvas } from './canvas';
 import { copyNodes, IClipboardPayload, parseClipboard, pasteNodes } from './clipboard';
@@ -43,12 +45,12 @@ import { relativeTo, resolveFrom } from './paths';
 import { ProblemsList } from './problems';
 import { ISelectedNode, PropertiesPanel, PropertiesTab } from './propertiesPanel';
 import { NodeRunDetails, RunLegend, RunStatus } from './runView';
-import { RunState, sameSource } from './runState';
 import { EditorSchemas } from './schemas';
 
 /** What the editor needs from the rest of the extension. */
 export interface IEditorServices {
   api: PipelineApi;
+  runs: RunModel;
   events: PipelineEvents;
   schemas: EditorSchemas;
   docManager: IDocumentManager;
@@ -82,13 +84,13 @@ export class PipelineEditor extends ReactWidget {
     this.node.dataset.testid = 'elyra-proc-editor';
     this.node.setAttribute('aria-label', 'Pipeline editor');
     this._idPrefix = `elyra-proc-editor-${++editorCount}`;
-    this._runState = new RunState(services.api);
-    this._runState.changed.connect(() => this._changed(), this);
+    services.runs.changed.connect(this._onRunsChanged, this);
     this.model = new EditorModel(context, services.api);
     this.model.changed.connect(this._onModelChanged, this);
     services.events.runStarted.connect((_, event) => {
       if (sameSource(event.path, this.context.path)) {
-        void this._runState.follow(event.runId);
+        this._runId = event.runId;
+        this._onRunsChanged();
       }
     }, this);
     services.events.runRefused.connect((_, event) => {
@@ -104,7 +106,6 @@ export class PipelineEditor extends ReactWidget {
       this._pipelineForm = form;
       this._changed();
     });
-    void context.ready.then(() => this._runState.findLatest(this.context.path));
   }
 
   /** Emitted whenever what the editor shows changes (toolbar buttons follow it). */
@@ -125,7 +126,8 @@ export class PipelineEditor extends ReactWidget {
   }
 
   get run(): IRunRecord | null {
-    return this._runState.run;
+    const runs = this.services.runs;
+    return (this._runId ? runs.run(this._runId) : null) ?? runs.latestFor(this.context.path);
   }
 
   get canUndo(): boolean {
@@ -151,12 +153,15 @@ export class PipelineEditor extends ReactWidget {
       return;
     }
     const level = levelPathOf(document, nodeId);
-    if (level) {
-      this._levels = level;
-    }
     this._selection = [nodeId];
     this._tab = 'node';
-    this._changed();
+    if (level && level.join('/') !== this._levels.join('/')) {
+      this._levels = level;
+      this._refreshGraph();
+    } else {
+      this._changed();
+    }
+    requestAnimationFrame(() => void this._flow?.fitView({ nodes: [{ id: nodeId }], maxZoom: 1, duration: 200 }));
     this._focusLater(nodeId, property);
   }
 
@@ -248,7 +253,7 @@ export class PipelineEditor extends ReactWidget {
       return;
     }
     this.model.dispose();
-    this._runState.dispose();
+    this._runWatch?.dispose();
     Signal.clearData(this);
     super.dispose();
   }
@@ -382,7 +387,7 @@ export class PipelineEditor extends ReactWidget {
             nodeIssues={this.model.issues.filter(issue => issue.data?.nodeID && issue.data.nodeID === this._selection[0])}
             runDetails={
               <NodeRunDetails
-                run={this._runState.run}
+                run={this.run}
                 nodeId={this._selection[0]}
                 onOpenArtifact={this.services.openArtifact}
               />
@@ -393,7 +398,7 @@ export class PipelineEditor extends ReactWidget {
             onEnterSupernode={id => this._enterSupernode(id)}
           />
         </div>
-        {this._runState.run && <RunLegend />}
+        {this.run && <RunLegend />}
       </div>
     );
   }
@@ -431,8 +436,8 @@ export class PipelineEditor extends ReactWidget {
           })}
         </nav>
         <RunStatus
-          run={this._runState.run}
-          error={this._runState.error}
+          run={this.run}
+          error={this.services.runs.error}
           onShowRun={runId => this.services.showRuns(runId)}
         />
       </div>
@@ -565,28 +570,40 @@ export class PipelineEditor extends ReactWidget {
     }
   }
 
-  /** After the next render: focus the node on the canvas, or a field of its properties form. */
+  /**
+   * After the next render: focus the node on the canvas, or a field of its properties form. Activating the editor
+   * and closing a dialog (the run's issues) move the focus too, a moment later: it is kept on the target until it
+   * has stayed there for a few frames.
+   */
   private _focusLater(nodeId: string | null, property: string | undefined): void {
-    let tries = 0;
+    let frames = 0;
+    let steady = 0;
     const attempt = (): void => {
       const form = this.node.querySelector<HTMLElement>('.elyra-proc-properties-body');
-      const field = property
+      const target = property
         ? this.node.querySelector<HTMLElement>(
             `[id^="${this._idPrefix}-node_component_parameters_${CSS.escape(property)}"]`
           )
-        : null;
-      const target = property
-        ? field
         : nodeId
           ? this.node.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(nodeId)}"]`)
-          : form?.querySelector<HTMLElement>('input, select, textarea, button') ?? null;
-      if (target) {
-        const focusable = target.matches('input, select, textarea, button, [tabindex]')
-          ? target
-          : target.querySelector<HTMLElement>('input, select, textarea, button');
-        (focusable ?? target).focus();
-        target.scrollIntoView?.({ block: 'nearest' });
-      } else if (++tries < 40 && !this.isDisposed) {
+          : (form?.querySelector<HTMLElement>('input, select, textarea, button') ?? null);
+      const focusable =
+        target && !target.matches('input, select, textarea, button, [tabindex]')
+          ? target.querySelector<HTMLElement>('input, select, textarea, button')
+          : target;
+      if (focusable && !document.querySelector('.jp-Dialog')) {
+        if (document.activeElement === focusable) {
+          steady++;
+        } else {
+          steady = 0;
+          // A node is brought into view by the canvas (scrolling React Flow's pane would shift the drawing).
+          focusable.focus({ preventScroll: !property });
+          if (property) {
+            focusable.scrollIntoView?.({ block: 'nearest' });
+          }
+        }
+      }
+      if (steady < 5 && ++frames < 60 && !this.isDisposed) {
         requestAnimationFrame(attempt);
       }
     };
@@ -633,6 +650,17 @@ export class PipelineEditor extends ReactWidget {
       return pasted.document;
     });
     this._onSelectionChange(ids);
+  }
+
+  /** Runs changed: follow the run shown closely while it is in progress, and show its node states. */
+  private _onRunsChanged(): void {
+    const run = this.run;
+    const active = run && !isFinal(run.status) ? run.id : null;
+    if (this._runWatch?.runId !== active) {
+      this._runWatch?.dispose();
+      this._runWatch = active ? Object.assign(this.services.runs.watch(active), { runId: active }) : null;
+    }
+    this._changed();
   }
 
   /** The document changed (or its issues): redraw, staying on the level shown while it still exists. */
@@ -696,7 +724,7 @@ export class PipelineEditor extends ReactWidget {
   }
 
   private _computeDecorations(): ReadonlyMap<string, INodeDecoration> {
-    const statuses = this._runState.statuses;
+    const statuses = new Map((this.run?.nodes ?? []).map(node => [node.id, node.status]));
     const counts = new Map<string, number>();
     for (const issue of this.model.issues) {
       const id = issue.data?.nodeID;
@@ -731,7 +759,10 @@ export class PipelineEditor extends ReactWidget {
   };
 
   private readonly _idPrefix: string;
-  private readonly _runState: RunState;
+  /** The run this editor started last (else it shows the newest run of its file). */
+  private _runId: string | null = null;
+  /** The run shown, watched (asked of its runtime on each poll) while it is in progress. */
+  private _runWatch: (IDisposable & { runId: string }) | null = null;
   private _stateChanged = new Signal<this, void>(this);
   private _graph: ILevelGraph | null = null;
   /** The document the graph was drawn from. */

@@ -1,8 +1,20 @@
 /**
- * Run the example pipeline on the local runtime from its view and watch it in the Pipeline Runs panel until every
- * node has succeeded; the graph shows the same states.
+ * Run the example pipeline on the local runtime from its editor and watch it in the Pipeline Runs panel until
+ * every node has succeeded; the canvas shows the same states. Takes the README's screenshots of the editor after
+ * the run, in the light and the dark theme.
  */
-import { dialog, expect, openPipeline, runFromView, saveScreenshot, test } from './fixtures';
+import { Page } from '@playwright/test';
+
+import { canvasNode, dialog, expect, openPipeline, runFromView, saveScreenshot, test } from './fixtures';
+
+/** Choose a JupyterLab theme from the Settings menu and wait until it applies. */
+async function chooseTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterLab Dark'): Promise<void> {
+  await page.locator('.lm-MenuBar-item', { hasText: 'Settings' }).click();
+  await page.locator('.lm-Menu-item', { hasText: /^Theme$/ }).hover();
+  await page.locator('.lm-Menu-item', { hasText: new RegExp(`^${theme}$`) }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme);
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme.endsWith('Light') ? 'true' : 'false');
+}
 
 const NODES = ['generate', 'summarize', 'per-station', 'report'];
 
@@ -49,13 +61,28 @@ test('a local run of the example pipeline succeeds node by node in the Runs pane
   await expect(summarize.getByRole('button', { name: 'Open the notebook of Summarize' })).toBeVisible();
   await expect(summarize.getByRole('button', { name: 'Open the log of Summarize' })).toBeVisible();
 
-  // The graph follows the same run.
+  // The canvas follows the same run.
   const status = view.getByTestId('elyra-proc-view-run-status');
   await expect(status).toHaveAttribute('data-run-id', runId);
   await expect(status).toHaveAttribute('data-status', 'succeeded');
   for (const node of NODES) {
-    await expect(view.getByTestId(`elyra-proc-node-${node}`)).toHaveAttribute('data-status', 'succeeded');
+    const element = view.locator(`.react-flow__node[data-id="${node}"]`);
+    await expect(element.getByTestId('elyra-proc-node-status')).toHaveText('succeeded');
+    await expect(element).toHaveAttribute('aria-label', /, succeeded$/);
   }
 
   await saveScreenshot(page, testInfo, '02-local-run-succeeded');
+
+  // The README's pictures: a node chosen, so that its run details show beside the canvas, in both themes.
+  await canvasNode(view, 'Summarize').click();
+  const properties = view.getByTestId('elyra-proc-properties');
+  await expect(properties.getByTestId('elyra-proc-details-status')).toContainText('succeeded');
+  await expect(properties.getByTestId('elyra-proc-details-artifact-notebook')).toBeVisible();
+  await saveScreenshot(page, testInfo, 'editor');
+  await chooseTheme(page, 'JupyterLab Dark');
+  try {
+    await saveScreenshot(page, testInfo, 'editor-dark');
+  } finally {
+    await chooseTheme(page, 'JupyterLab Light'); // the theme is a user setting: the next tests want the default
+  }
 });

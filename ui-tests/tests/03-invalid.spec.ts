@@ -1,6 +1,6 @@
 /**
  * Run a pipeline whose "Per station" node names a notebook that does not exist: the run is refused, the issue
- * names that node, its property and the file, and choosing the issue selects the node in the graph.
+ * names that node, its property and the file, and choosing the issue selects the node in the editor.
  */
 import { dialog, expect, openPipeline, runFromView, saveScreenshot, test } from './fixtures';
 
@@ -27,23 +27,24 @@ test('an invalid pipeline is refused with an issue that selects the faulty node'
   await expect(button.locator('.elyra-proc-issue-property')).toHaveText('filename');
   await expect(button.locator('.elyra-proc-issue-message')).toContainText(missing);
   await saveScreenshot(page, testInfo, '03-invalid-pipeline-issue');
-  // The faulty node is marked in the graph, and only that one.
-  await expect(view.getByTestId(`elyra-proc-node-${nodeId}`)).toHaveAttribute('data-issue-count', '1');
-  await expect(view.locator('[data-issue-count]')).toHaveCount(1);
+  // The faulty node is marked on the canvas, and only that one.
+  const node = view.locator(`.react-flow__node[data-id="${nodeId}"]`);
+  await expect(node.getByTestId('elyra-proc-node-issues')).toHaveText('1 issue');
+  await expect(view.getByTestId('elyra-proc-node-issues')).toHaveCount(1);
 
-  // Choosing the issue closes the dialog and selects (and focuses) that node in the graph.
+  // Choosing the issue closes the dialog and selects (and focuses) that node on the canvas.
   await button.click();
   await expect(refused).toBeHidden();
-  const node = view.getByTestId(`elyra-proc-node-${nodeId}`);
-  await expect(node).toHaveAttribute('data-selected', 'true');
-  await expect(node).toBeFocused();
-  await expect(view.locator('[data-selected="true"]')).toHaveCount(1);
-  await expect(view.getByTestId('elyra-proc-details-title')).toHaveText('Per station');
-  await expect(view.getByTestId('elyra-proc-details-open-file')).toHaveText(missing);
+  await expect(node).toHaveClass(/\bselected\b/);
+  await expect.soft(node, 'the chosen node has the focus').toBeFocused({ timeout: 5000 });
+  await expect(view.locator('.react-flow__node.selected')).toHaveCount(1);
+  const properties = view.getByTestId('elyra-proc-properties');
+  await expect(properties.getByTestId('elyra-proc-details-title')).toHaveText('Per station');
+  await expect(properties.locator('[id$="-node_component_parameters_filename"]')).toHaveValue(missing);
   // The mark stays after the dialog closed.
-  await expect(node).toHaveAttribute('data-issue-count', '1');
-  await expect(node).toHaveClass(/elyra-proc-node-has-issues/);
-  await expect(view.getByTestId('elyra-proc-details-issues')).toContainText(missing);
+  await expect(node.getByTestId('elyra-proc-node-issues')).toHaveText('1 issue');
+  await expect(node).toHaveAttribute('aria-label', /, 1 issue$/);
+  await expect(properties.getByTestId('elyra-proc-details-issues')).toContainText(missing);
   // Nothing ran.
   await expect(view.getByTestId('elyra-proc-view-run-status')).toHaveAttribute('data-status', 'none');
 

@@ -13,7 +13,17 @@ export interface IServers {
   jupyter: { url: string; token: string; root: string; log: string };
   kfp: { endpoint: string; token: string };
   s3: { endpoint: string; access_key: string; secret_key: string; bucket: string };
-  workspace: { pipeline: string; invalid_pipeline: string; invalid_node: string; missing_file: string };
+  workspace: {
+    pipeline: string;
+    invalid_pipeline: string;
+    invalid_node: string;
+    missing_file: string;
+    /** The editor's tests: a folder with the example's script and two notebooks, and pipelines to open. */
+    editor_dir: string;
+    editor_files: string[];
+    supernode_pipeline: string;
+    broken_pipeline: string;
+  };
 }
 
 export const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
@@ -63,7 +73,7 @@ export async function saveScreenshot(page: Page, testInfo: TestInfo, name: strin
 }
 
 /** A file browser entry by its exact name, in the folder shown. */
-function browserItem(page: Page, name: string): Locator {
+export function browserItem(page: Page, name: string): Locator {
   return page.locator('.jp-DirListing-item').filter({
     has: page.locator('.jp-DirListing-itemText', { hasText: new RegExp(`^${escapeRegExp(name)}$`) })
   });
@@ -73,21 +83,104 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Open a `.pipeline` file as a person would: the file browser, folder by folder, then a double click. */
-export async function openPipeline(page: Page, filePath: string): Promise<Locator> {
+/** Show a folder (relative to the server root) in the file browser, as a person would: home, then folder by folder. */
+export async function browseTo(page: Page, folder: string): Promise<void> {
   if (!(await page.locator('.jp-DirListing-content').isVisible())) {
     await page.locator('.jp-SideBar [data-id="filebrowser"]').click();
   }
-  const parts = filePath.split('/');
-  for (const folder of parts.slice(0, -1)) {
-    await browserItem(page, folder).dblclick();
-    await expect(page.locator('.jp-BreadCrumbs')).toContainText(folder);
+  await page.locator('.jp-BreadCrumbs-home').click();
+  for (const part of folder.split('/').filter(Boolean)) {
+    await browserItem(page, part).dblclick();
+    await expect(page.locator('.jp-BreadCrumbs')).toContainText(part);
   }
+}
+
+/**
+ * Open a `.pipeline` file from the file browser (a double click) and wait until the editor has drawn its nodes
+ * (`empty`: a pipeline without nodes, where there are none to wait for).
+ */
+export async function openPipeline(page: Page, filePath: string, empty = false): Promise<Locator> {
+  const parts = filePath.split('/');
+  await browseTo(page, parts.slice(0, -1).join('/'));
   await browserItem(page, parts[parts.length - 1]).dblclick();
+  return editorDocument(page, !empty);
+}
+
+/**
+ * The pipeline editor's document widget shown in the main area; with `drawn`, once its canvas shows nodes (for
+ * pipelines that have some).
+ */
+export async function editorDocument(page: Page, drawn = false): Promise<Locator> {
   const document = page.locator('.elyra-proc-document:visible');
   await expect(document).toHaveCount(1);
-  await expect(document.getByTestId('elyra-proc-graph')).toBeVisible();
+  await expect(document.getByTestId('elyra-proc-editor')).toBeVisible();
+  if (drawn) {
+    await expect(document.locator('.react-flow__node').first()).toBeVisible();
+  }
   return document;
+}
+
+/** A node on the canvas by its label (the React Flow node element: focusable, `data-id`, accessible name). */
+export function canvasNode(view: Locator, label: string): Locator {
+  return view.locator('.react-flow__node').filter({
+    has: view.page().locator(`[data-testid="elyra-proc-node"][data-label="${label}"]`)
+  });
+}
+
+/** The URL of a Jupyter contents API entry (a path relative to the server root). */
+export function contentsUrl(servers: IServers, filePath: string): string {
+  const encoded = filePath.split('/').map(encodeURIComponent).join('/');
+  return `${servers.jupyter.url}/api/contents/${encoded}?token=${servers.jupyter.token}`;
+}
+
+/** A file's text as saved on the server. */
+export async function readText(page: Page, servers: IServers, filePath: string): Promise<string> {
+  const answer = await page.request.get(`${contentsUrl(servers, filePath)}&content=1&type=file&format=text`);
+  expect(answer.status(), `GET ${filePath}`).toBe(200);
+  return (await answer.json()).content as string;
+}
+
+/** A saved pipeline file, parsed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function readPipeline(page: Page, servers: IServers, filePath: string): Promise<any> {
+  return JSON.parse(await readText(page, servers, filePath));
+}
+
+/** Write a text file on the server (the folder must exist). */
+export async function writeText(page: Page, servers: IServers, filePath: string, content: string): Promise<void> {
+  const answer = await page.request.put(contentsUrl(servers, filePath), {
+    data: { type: 'file', format: 'text', content }
+  });
+  expect(answer.ok(), `PUT ${filePath}: ${answer.status()}`).toBe(true);
+}
+
+/**
+ * A new folder of the workspace, named from `prefix` and unique (so that tests stay independent and can be
+ * repeated), holding copies of the given workspace files; its path.
+ */
+export async function freshFolder(page: Page, servers: IServers, prefix: string, files: string[]): Promise<string> {
+  const folder = `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const made = await page.request.put(contentsUrl(servers, folder), { data: { type: 'directory' } });
+  expect(made.ok(), `mkdir ${folder}: ${made.status()}`).toBe(true);
+  for (const file of files) {
+    const copied = await page.request.post(contentsUrl(servers, folder), { data: { copy_from: file } });
+    expect(copied.status(), `copy ${file} to ${folder}`).toBe(201);
+  }
+  return folder;
+}
+
+/**
+ * Save the document open in `view` as a person does (Ctrl+S with the focus in it); returns once the server has
+ * stored it and the tab no longer shows unsaved changes.
+ */
+export async function saveDocument(page: Page, view: Locator): Promise<void> {
+  await view.getByTestId('elyra-proc-view-name').click();
+  const stored = page.waitForResponse(
+    answer => answer.request().method() === 'PUT' && answer.url().includes('/api/contents/')
+  );
+  await page.keyboard.press('Control+s');
+  expect((await stored).ok(), 'the save was stored').toBe(true);
+  await expect(page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current')).not.toHaveClass(/jp-mod-dirty/);
 }
 
 /** The sidebar with the Pipeline Runs and Runtime Configurations sections, shown. */

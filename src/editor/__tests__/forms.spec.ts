@@ -1,4 +1,4 @@
-import { nodeFormFor, summarize } from '../forms';
+import { nodeFormFor, summarize, withoutUnsetDefaults } from '../forms';
 
 const FORM = {
   schema: {
@@ -21,15 +21,17 @@ const FORM = {
 
 describe('nodeFormFor', () => {
   it('marks empty inheritable properties with the pipeline default, and only those', () => {
-    const { uiSchema } = nodeFormFor(
+    const { schema, uiSchema } = nodeFormFor(
       FORM,
       { runtime_image: '', env_vars: [{ env_var: 'OWN', value: '1' }] },
       { runtime_image: 'python:3.11', env_vars: [{ env_var: 'SEED', value: '7' }], filename: 'x' },
       []
     );
     const ui = uiSchema.component_parameters as Record<string, Record<string, string>>;
-    expect(ui.runtime_image['ui:placeholder']).toBe('python:3.11 (pipeline default)');
-    expect(ui.runtime_image['ui:help']).toBe('Inherited from the pipeline defaults: python:3.11');
+    expect(ui.runtime_image['ui:placeholder']).toBe('python:3.11');
+    const fields = schema.properties.component_parameters.properties;
+    expect(fields.runtime_image.description).toBe('Inherited from the pipeline defaults: python:3.11.');
+    expect(fields.env_vars.description).toBeUndefined();
     expect(ui.env_vars).toBeUndefined();
     expect(ui.filename).toEqual({ 'ui:widget': 'file' });
   });
@@ -56,5 +58,14 @@ describe('summarize', () => {
   it('shows list entries as name=value', () => {
     expect(summarize([{ env_var: 'A', value: '1' }, { env_var: 'B', value: '2' }])).toBe('A=1, B=2');
     expect(summarize('image:1')).toBe('image:1');
+  });
+});
+
+describe('withoutUnsetDefaults', () => {
+  it('keeps what the node had and what the user set, not the defaults rjsf filled in', () => {
+    const fields = { shm: { type: 'object', default: { units: 'G' } }, tags: { type: 'array' }, gpu: {} };
+    const before = { filename: 'a.ipynb', tags: [] };
+    const after = { filename: 'b.ipynb', tags: [], shm: { units: 'G' }, outputs: [], gpu: 1, env_vars: [] };
+    expect(withoutUnsetDefaults(before, after, fields)).toEqual({ filename: 'b.ipynb', tags: [], gpu: 1 });
   });
 });

@@ -1,3 +1,4 @@
+import { DAGRE_LIMIT, layoutGraph } from '../../layout';
 import { addLink, moveNodes } from '../document';
 import { hasPipeline, levelGraph, levelPathOf, neighbours, supernodeLabel } from '../graph';
 import { pipelineWith, supernodeFixture } from './helpers';
@@ -81,5 +82,26 @@ describe('neighbours', () => {
     const graph = levelGraph(supernodeFixture());
     expect(neighbours(graph, 'group')).toEqual({ parents: ['load'], children: ['report'] });
     expect(neighbours(graph, 'load')).toEqual({ parents: [], children: ['group'] });
+  });
+});
+
+describe('layout of large pipelines', () => {
+  it('puts each node one column right of its furthest parent, in linear time, cycles last', () => {
+    const count = DAGRE_LIMIT + 50;
+    const nodes = Array.from({ length: count }, (_, index) => ({ id: `n${index}` }));
+    // A chain n0 -> n1 -> ..., a shortcut n0 -> n5, and a cycle between two extra nodes.
+    const edges = nodes.slice(1).map((node, index) => ({ source: `n${index}`, target: node.id }));
+    edges.push({ source: 'n0', target: 'n5' });
+    nodes.push({ id: 'a' }, { id: 'b' });
+    edges.push({ source: 'a', target: 'b' }, { source: 'b', target: 'a' });
+    const positions = layoutGraph({ nodes, edges });
+    expect(positions.size).toBe(count + 2);
+    for (let index = 1; index < count; index++) {
+      expect(positions.get(`n${index}`)!.x).toBeGreaterThan(positions.get(`n${index - 1}`)!.x);
+    }
+    const rightmost = Math.max(...[...positions.values()].map(position => position.x));
+    expect(positions.get('a')!.x).toBe(rightmost);
+    expect(positions.get('b')!.x).toBe(rightmost);
+    expect(positions.get('a')!.y).not.toBe(positions.get('b')!.y);
   });
 });
