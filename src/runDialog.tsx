@@ -9,6 +9,7 @@ import { ApiError, IIssue, IRunRecord, IScheduleAnswer, isFinal, PipelineApi, Ru
 import { PipelineEvents } from './events';
 import { resultString, shortId, statusText } from './format';
 import { showIssues } from './issues';
+import { RunModel } from './runModel';
 import {
   coerceParameter,
   IPipelineParameter,
@@ -31,6 +32,7 @@ export interface ITargetOption {
 
 export interface IRunServices {
   api: PipelineApi;
+  runs: RunModel;
   events: PipelineEvents;
   showRuns: (runId?: string) => void;
 }
@@ -308,28 +310,23 @@ async function askRunSettings(
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
-}
-
 /** How long the run dialog waits for a submission before reporting what it knows (the run goes on). */
 const SUBMISSION_WAIT_MS = 3 * 60 * 1000;
 
 /** For runs on another system, wait until the submission is done (status submitted, or final). */
-async function waitForSubmission(api: PipelineApi, runId: string, label: string): Promise<IRunRecord> {
+async function waitForSubmission(runs: RunModel, runId: string, label: string): Promise<IRunRecord | null> {
   const notice = Notification.emit(`Submitting to ${label}…`, 'in-progress', { autoClose: false });
-  const deadline = Date.now() + SUBMISSION_WAIT_MS;
   try {
-    for (;;) {
-      const run = await api.run(runId);
-      if (run.status === 'submitted' || isFinal(run.status) || Date.now() > deadline) {
-        return run;
+    return await runs.waitFor(
+      runId,
+      run => run.status === 'submitted' || isFinal(run.status),
+      SUBMISSION_WAIT_MS,
+      run => {
+        if (run.progress) {
+          Notification.update({ id: notice, message: `Submitting to ${label}: ${run.progress}` });
+        }
       }
-      if (run.progress) {
-        Notification.update({ id: notice, message: `Submitting to ${label}: ${run.progress}` });
-      }
-      await sleep(1000);
-    }
+    );
   } finally {
     Notification.dismiss(notice);
   }
@@ -459,7 +456,7 @@ export async function runPipeline(
   let run: IRunRecord | null = null;
   try {
     run = settings.option.remote
-      ? await waitForSubmission(services.api, answer.run_id, settings.option.label)
+      ? await waitForSubmission(services.runs, answer.run_id, settings.option.label)
       : await services.api.run(answer.run_id);
   } catch {
     run = null;

@@ -1,27 +1,25 @@
 /**
- * The Pipeline Runs section of the sidebar: recent runs with status, duration and runtime, refreshed while
- * visible; a run expands to its nodes, their logs and executed notebooks, the KFP link and Cancel.
+ * The Pipeline Runs section of the sidebar: the run model's recent runs with status, duration and runtime; a run
+ * expands to its nodes, their logs and executed notebooks, the KFP link and Cancel.
  */
 import { Dialog, ReactWidget, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { caretDownIcon, caretRightIcon, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { IDisposable } from '@lumino/disposable';
+
 import { INodeRecord, IRunRecord, isFinal, PipelineApi } from './api';
 import { IconButton, LinkButton } from './controls';
-import { PipelineEvents } from './events';
+import { RunModel } from './runModel';
 import { durationOf, formatDuration, formatTime, resultString, runtimeOf, shortId, statusText } from './format';
 
 export interface IRunsPanelServices {
+  runs: RunModel;
   api: PipelineApi;
-  events: PipelineEvents;
   openArtifact: (run: IRunRecord, node: INodeRecord, name: string) => void;
   openSource: (path: string) => void;
 }
-
-const ACTIVE_INTERVAL_MS = 2000;
-const IDLE_INTERVAL_MS = 10000;
-const LIMIT = 50;
 
 const ARTIFACT_LABELS: Record<string, string> = { notebook: 'Notebook', log: 'Log' };
 
@@ -33,27 +31,17 @@ export class RunsPanel extends ReactWidget {
     this.title.label = 'Pipeline Runs';
     this.title.caption = 'Recent pipeline runs';
     this.node.dataset.testid = 'elyra-proc-runs-panel';
-    services.events.runStarted.connect((_, event) => {
-      this._highlight = event.runId;
-      void this.refresh();
-    }, this);
-    this._schedule(0);
+    services.runs.changed.connect(() => this.update(), this);
   }
 
-  /** Reload the list now (and the expanded runs still in progress, each asked of its runtime). */
-  async refresh(): Promise<void> {
-    if (this._loading) {
-      return this._loading;
-    }
-    this._loading = this._load().finally(() => {
-      this._loading = null;
-    });
-    return this._loading;
+  /** Reload the runs now. */
+  refresh(): Promise<void> {
+    return this.services.runs.refresh();
   }
 
   /** Expand a run and bring it into view. */
   async reveal(runId: string): Promise<void> {
-    this._expanded.add(runId);
+    this._expand(runId);
     this._highlight = runId;
     await this.refresh();
     requestAnimationFrame(() => {
@@ -67,9 +55,8 @@ export class RunsPanel extends ReactWidget {
     if (this.isDisposed) {
       return;
     }
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-    }
+    this._expanded.forEach(watch => watch.dispose());
+    this._expanded.clear();
     super.dispose();
   }
 
@@ -77,49 +64,11 @@ export class RunsPanel extends ReactWidget {
     void this.refresh();
   }
 
-  /** Plan the next refresh: soon while a run is in progress, rarely otherwise; only while visible. */
-  private _schedule(delay?: number): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
+  /** An expanded run is asked of its runtime on each poll while it is in progress. */
+  private _expand(runId: string): void {
+    if (!this._expanded.has(runId)) {
+      this._expanded.set(runId, this.services.runs.watch(runId));
     }
-    if (this.isDisposed) {
-      return;
-    }
-    const active = this._runs.some(run => !isFinal(run.status));
-    this._timer = window.setTimeout(
-      () => {
-        this._timer = null;
-        if (this.isDisposed) {
-          return;
-        }
-        if (this.isVisible) {
-          void this.refresh(); // schedules the next one when done
-        } else {
-          this._schedule();
-        }
-      },
-      delay ?? (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS)
-    );
-  }
-
-  private async _load(): Promise<void> {
-    try {
-      const runs = await this.services.api.runs(LIMIT);
-      const details = await Promise.all(
-        runs.map(run =>
-          this._expanded.has(run.id) && !isFinal(run.status)
-            ? this.services.api.run(run.id).catch(() => run)
-            : Promise.resolve(run)
-        )
-      );
-      this._runs = details;
-      this._error = null;
-      this._updated = new Date();
-    } catch (error) {
-      this._error = (error as Error).message;
-    }
-    this.update();
-    this._schedule();
   }
 
   private async _cancel(run: IRunRecord): Promise<void> {
@@ -143,11 +92,12 @@ export class RunsPanel extends ReactWidget {
   }
 
   private _toggle(runId: string): void {
-    if (this._expanded.has(runId)) {
+    const watch = this._expanded.get(runId);
+    if (watch) {
+      watch.dispose();
       this._expanded.delete(runId);
     } else {
-      this._expanded.add(runId);
-      void this.refresh();
+      this._expand(runId);
     }
     this.update();
   }
@@ -165,25 +115,25 @@ export class RunsPanel extends ReactWidget {
             <refreshIcon.react tag="span" elementSize="normal" />
           </IconButton>
           <span className="elyra-proc-muted elyra-proc-panel-status" role="status">
-            {this._error
+            {this.services.runs.error
               ? ''
-              : this._updated
-                ? `${this._runs.length} run${this._runs.length === 1 ? '' : 's'} · updated ${this._updated.toLocaleTimeString()}`
+              : this.services.runs.updated
+                ? `${this.services.runs.runs.length} run${this.services.runs.runs.length === 1 ? '' : 's'} · updated ${this.services.runs.updated.toLocaleTimeString()}`
                 : 'Loading…'}
           </span>
         </div>
-        {this._error && (
+        {this.services.runs.error && (
           <p className="elyra-proc-error-text" role="alert" data-testid="elyra-proc-runs-error">
-            {this._error}
+            {this.services.runs.error}
           </p>
         )}
-        {this._updated && this._runs.length === 0 && !this._error && (
+        {this.services.runs.updated && this.services.runs.runs.length === 0 && !this.services.runs.error && (
           <p className="elyra-proc-muted elyra-proc-empty" data-testid="elyra-proc-runs-empty">
             No runs yet. Run a pipeline from its view, or choose “Run as Pipeline” on a file.
           </p>
         )}
         <ul className="elyra-proc-run-list" data-testid="elyra-proc-runs-list" aria-label="Recent pipeline runs">
-          {this._runs.map(run => this._renderRun(run))}
+          {this.services.runs.runs.map(run => this._renderRun(run))}
         </ul>
       </div>
     );
@@ -345,11 +295,7 @@ export class RunsPanel extends ReactWidget {
     );
   }
 
-  private _runs: IRunRecord[] = [];
-  private _expanded = new Set<string>();
+  /** The expanded runs, each watched while expanded. */
+  private _expanded = new Map<string, IDisposable>();
   private _highlight: string | null = null;
-  private _error: string | null = null;
-  private _updated: Date | null = null;
-  private _loading: Promise<void> | null = null;
-  private _timer: number | null = null;
 }

@@ -1,6 +1,16 @@
 /**
- * Names shared by the modules and by browser tests: command ids, the widget factory, the file type, DOM ids.
+ * Names shared by the plugins, by other extensions and by browser tests: the tokens the plugins provide, command
+ * ids, the widget factory, the file type, DOM ids.
  */
+import type { IWidgetTracker } from '@jupyterlab/apputils';
+import { Token } from '@lumino/coreutils';
+import type { Widget } from '@lumino/widgets';
+
+import type { PipelineApi } from './api';
+import type { PipelineEditorDocument } from './editor/editorDocument';
+import type { PipelineEvents } from './events';
+import type { RunModel } from './runModel';
+
 export namespace CommandIDs {
   export const newPipeline = 'elyra-proc:new-pipeline';
   export const openEditor = 'elyra-proc:open-editor';
@@ -21,6 +31,8 @@ export namespace CommandIDs {
   export const autoLayout = 'elyra-proc:auto-layout';
   export const fitView = 'elyra-proc:fit-view';
   export const openInTextEditor = 'elyra-proc:open-in-text-editor';
+  export const showConfigs = 'elyra-proc:show-runtime-configs';
+  export const openArtifact = 'elyra-proc:open-artifact';
 }
 
 /** The document widget factory's name; its label is what "Open With" shows. */
@@ -35,3 +47,40 @@ export const ELYRA_EDITOR_PLUGIN = '@elyra/pipeline-editor-extension:plugin';
 
 /** The left sidebar holding the runs and runtime configuration sections. */
 export const SIDEBAR_ID = 'elyra-proc-sidebar';
+
+/** The REST client of the server extension (`{base_url}pipeline/`), for other extensions too. */
+export const IPipelineApi = new Token<PipelineApi>(
+  'elyra-proc-ext:IPipelineApi',
+  'The REST client of the elyra_proc_ext server extension: run, validate, export pipelines, read runs.'
+);
+
+/** Notifications between the views: a run started or was refused, runtime configurations changed. */
+export const IPipelineEvents = new Token<PipelineEvents>(
+  'elyra-proc-ext:IPipelineEvents',
+  'Notifications of runs started or refused and of runtime configurations changed.'
+);
+
+/** The recent runs, polled once for every view. */
+export const IRunModel = new Token<RunModel>(
+  'elyra-proc-ext:IRunModel',
+  'The recent pipeline runs, polled once and shared by every view; watch a run to follow it closely.'
+);
+
+/** The sidebar of runs and runtime configurations, which other plugins add sections to. */
+export interface IPipelineSidebar {
+  /** Add a section (a widget with a title); the first added comes first. */
+  addSection(section: Widget): void;
+  /** Show the sidebar with this section expanded. */
+  showSection(section: Widget): void;
+}
+
+export const IPipelineSidebar = new Token<IPipelineSidebar>(
+  'elyra-proc-ext:IPipelineSidebar',
+  'The left sidebar of pipeline runs and runtime configurations.'
+);
+
+/** The open pipeline editors. */
+export const IPipelineEditorTracker = new Token<IWidgetTracker<PipelineEditorDocument>>(
+  'elyra-proc-ext:IPipelineEditorTracker',
+  'The pipeline editors open in the main area.'
+);
