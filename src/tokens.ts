@@ -33,6 +33,8 @@ export namespace CommandIDs {
   export const openInTextEditor = 'elyra-proc:open-in-text-editor';
   export const showConfigs = 'elyra-proc:show-runtime-configs';
   export const openArtifact = 'elyra-proc:open-artifact';
+  export const validate = 'elyra-proc:validate';
+  export const openFile = 'elyra-proc:open-file';
 }
 
 /** The document widget factory's name; its label is what "Open With" shows. */

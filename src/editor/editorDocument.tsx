@@ -4,7 +4,15 @@
  */
 import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import { ABCWidgetFactory, DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
-import { fileIcon, redoIcon, refreshIcon, runIcon, ToolbarButtonComponent, undoIcon } from '@jupyterlab/ui-components';
+import {
+  checkIcon,
+  fileIcon,
+  redoIcon,
+  refreshIcon,
+  runIcon,
+  ToolbarButtonComponent,
+  undoIcon
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { exportIcon } from '../icons';
@@ -51,6 +59,8 @@ export class PipelineEditorDocument extends DocumentWidget<PipelineEditor> {
         enabled: loaded, onClick: () => void services.run(this) }],
       ['export', { testid: 'elyra-proc-export-button', label: 'Export', tooltip: 'Export this pipeline for a runtime configuration',
         icon: exportIcon, enabled: loaded, onClick: () => void services.exportPipeline(this) }],
+      ['validate', { testid: 'elyra-proc-validate-button', label: 'Validate', tooltip: 'Check the pipeline and list its problems',
+        icon: checkIcon, enabled: loaded, onClick: () => void services.validate(this) }],
       ['undo', { testid: 'elyra-proc-undo-button', tooltip: 'Undo (Ctrl+Z)', icon: undoIcon,
         enabled: () => editor.canUndo, onClick: () => editor.undo() }],
       ['redo', { testid: 'elyra-proc-redo-button', tooltip: 'Redo (Ctrl+Shift+Z)', icon: redoIcon,

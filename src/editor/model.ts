@@ -213,6 +213,13 @@ export class EditorModel {
     this._validateTimer = window.setTimeout(() => void this._validate(), delay);
   }
 
+  /** Check the document now; its issues, or null when the check could not run (see `checkError`). */
+  async validate(): Promise<IIssue[] | null> {
+    window.clearTimeout(this._validateTimer);
+    await this._validate();
+    return this._checkError ? null : this._issues;
+  }
+
   /** Check the document on the server (its checks run in worker processes); stale answers are dropped. */
   private async _validate(): Promise<void> {
     const document = this._document;

@@ -57,6 +57,7 @@ export interface IEditorServices {
   openFile: (path: string) => void;
   openInTextEditor: (path: string) => void;
   openArtifact: (run: IRunRecord, node: INodeRecord, name: string) => void;
+  validate: (widget: PipelineEditorDocument) => Promise<void>;
   run: (widget: PipelineEditorDocument) => Promise<void>;
   exportPipeline: (widget: PipelineEditorDocument) => Promise<void>;
   showRuns: (runId?: string) => void;

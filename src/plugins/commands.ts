@@ -3,11 +3,11 @@
  * from the file browser), "Export Pipeline", and selecting the node an issue names.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, IWidgetTracker, showErrorMessage } from '@jupyterlab/apputils';
+import { ICommandPalette, IWidgetTracker, Notification, showErrorMessage } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
-import { runIcon } from '@jupyterlab/ui-components';
+import { checkIcon, runIcon } from '@jupyterlab/ui-components';
 
 import { IIssue, PipelineApi } from '../api';
 import { singleFilePipeline } from '../editor/document';
@@ -53,7 +53,7 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
     browserFactory: IFileBrowserFactory | null,
     palette: ICommandPalette | null
   ) => {
-    const openFile = (path: string): void => void app.commands.execute('docmanager:open', { path });
+    const openFile = (path: string): void => void app.commands.execute(CommandIDs.openFile, { path });
     const showRuns = (runId?: string): void => void app.commands.execute(CommandIDs.showRuns, { runId: runId ?? '' });
     const showConfigs = (): void => void app.commands.execute(CommandIDs.showConfigs);
     const selectNode = (path: string, issue: IIssue): void => {
@@ -154,6 +154,47 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
         )
     });
 
+    app.commands.addCommand(CommandIDs.openFile, {
+      label: 'Open Pipeline File',
+      caption: "Open a node's file, or a run's pipeline, saying so when it does not exist",
+      execute: async args => {
+        const path = String(args.path ?? '');
+        try {
+          await docManager.services.contents.get(path, { content: false });
+        } catch {
+          Notification.error(`${path} does not exist (any more): it may have been moved, renamed or deleted.`, {
+            autoClose: 8000
+          });
+          return;
+        }
+        return app.commands.execute(isPipelinePath(path) ? CommandIDs.openEditor : 'docmanager:open', { path });
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.validate, {
+      label: 'Validate Pipeline',
+      caption: 'Check the pipeline on the server and list its problems',
+      icon: checkIcon,
+      isEnabled: () => !!tracker.currentWidget?.content.document,
+      execute: async args => {
+        const editor = (tracker.find(widget => widget.context.path === args.path) ?? tracker.currentWidget)?.content;
+        const issues = await editor?.model.validate();
+        if (!editor || issues === null || issues === undefined) {
+          Notification.error(`The pipeline could not be checked: ${editor?.model.checkError ?? 'no pipeline is open'}`);
+          return;
+        }
+        const errors = issues.filter(issue => issue.severity === 1).length;
+        if (issues.length === 0) {
+          Notification.success('No problems found.', { autoClose: 4000 });
+        } else {
+          const message = `${issues.length} problem${issues.length === 1 ? '' : 's'}, ${errors} error${
+            errors === 1 ? '' : 's'
+          }: see the problems list under the canvas.`;
+          (errors ? Notification.error : Notification.warning)(message, { autoClose: 6000 });
+        }
+      }
+    });
+
     app.commands.addCommand(CommandIDs.selectNode, {
       label: 'Select Pipeline Node',
       execute: async args => {
@@ -178,7 +219,7 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
     }
     app.contextMenu.addItem({ command: CommandIDs.run, selector: '.elyra-proc-editor', rank: 20 });
     app.contextMenu.addItem({ command: CommandIDs.exportPipeline, selector: '.elyra-proc-editor', rank: 21 });
-    for (const command of [CommandIDs.run, CommandIDs.exportPipeline]) {
+    for (const command of [CommandIDs.run, CommandIDs.exportPipeline, CommandIDs.validate]) {
       palette?.addItem({ command, category: CATEGORY });
     }
   }

@@ -105,10 +105,13 @@ export const editorPlugin: JupyterFrontEndPlugin<IWidgetTracker<PipelineEditorDo
         events,
         schemas: new EditorSchemas(api),
         docManager,
-        openFile: path => void app.commands.execute('docmanager:open', { path }),
+        openFile: path => void app.commands.execute(CommandIDs.openFile, { path }),
         openInTextEditor,
         openArtifact: (run, node, name) =>
           void app.commands.execute(CommandIDs.openArtifact, { runId: run.id, nodeId: node.id, name }),
+        validate: async widget => {
+          await app.commands.execute(CommandIDs.validate, { path: widget.context.path });
+        },
         run: async widget => {
           await app.commands.execute(CommandIDs.run, { path: widget.context.path });
         },

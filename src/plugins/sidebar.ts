@@ -4,7 +4,6 @@
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { PathExt } from '@jupyterlab/coreutils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { SidePanel } from '@jupyterlab/ui-components';
 import { AccordionPanel, Widget } from '@lumino/widgets';
@@ -49,11 +48,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IPipelineSidebar> = {
       api,
       openArtifact: (run, node, name) =>
         void app.commands.execute(CommandIDs.openArtifact, { runId: run.id, nodeId: node.id, name }),
-      openSource: path =>
-        void app.commands.execute(
-          PathExt.extname(path).toLowerCase() === '.pipeline' ? CommandIDs.openEditor : 'docmanager:open',
-          { path }
-        )
+      openSource: path => void app.commands.execute(CommandIDs.openFile, { path })
     });
     const sidebar = new SidePanel();
     sidebar.id = SIDEBAR_ID;
