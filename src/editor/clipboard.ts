@@ -6,9 +6,6 @@ import { isObject, type JsonObject } from '../pipeline';
 import { cloneJson, newId, pipelineOf, rewriteLinks, type IPosition } from './document';
 import { relativeTo, resolveFrom } from './paths';
 
-/** The clipboard type of our payload (beside a text/plain copy of it, which other pages see). */
-export const CLIPBOARD_MIME = 'application/x-elyra-proc-nodes+json';
-
 const FORMAT = 'elyra-proc-nodes/1';
 
 export interface IClipboardPayload {

@@ -24,7 +24,8 @@ function editorButton(
   options: {
     testid: string;
     label?: string;
-    tooltip: string;
+    /** Read on each render: it may say what the button would do ("Undo Move"). */
+    tooltip: string | (() => string);
     icon: React.ComponentProps<typeof ToolbarButtonComponent>['icon'];
     enabled: () => boolean;
     onClick: () => void;
@@ -32,19 +33,27 @@ function editorButton(
 ): ReactWidget {
   return ReactWidget.create(
     <UseSignal signal={editor.stateChanged}>
-      {() => (
-        <ToolbarButtonComponent
-          icon={options.icon}
-          label={options.label}
-          tooltip={options.tooltip}
-          aria-label={options.tooltip}
-          enabled={options.enabled()}
-          dataset={{ testid: options.testid }}
-          onClick={options.onClick}
-        />
-      )}
+      {() => {
+        const tooltip = typeof options.tooltip === 'function' ? options.tooltip() : options.tooltip;
+        return (
+          <ToolbarButtonComponent
+            icon={options.icon}
+            label={options.label}
+            tooltip={tooltip}
+            aria-label={tooltip}
+            enabled={options.enabled()}
+            dataset={{ testid: options.testid }}
+            onClick={options.onClick}
+          />
+        );
+      }}
     </UseSignal>
   );
+}
+
+/** "Undo Move (Ctrl+Z)": what the button would do, with its key. */
+function withEdit(action: string, edit: string | null, keys: string): string {
+  return `${action}${edit ? ` ${edit}` : ''} (${keys})`;
 }
 
 /** The document widget: the editor plus its toolbar (Run, Export, Undo, Redo, Auto layout, Fit). */
@@ -61,9 +70,9 @@ export class PipelineEditorDocument extends DocumentWidget<PipelineEditor> {
         icon: exportIcon, enabled: loaded, onClick: () => void services.exportPipeline(this) }],
       ['validate', { testid: 'elyra-proc-validate-button', label: 'Validate', tooltip: 'Check the pipeline and list its problems',
         icon: checkIcon, enabled: loaded, onClick: () => void services.validate(this) }],
-      ['undo', { testid: 'elyra-proc-undo-button', tooltip: 'Undo (Ctrl+Z)', icon: undoIcon,
+      ['undo', { testid: 'elyra-proc-undo-button', tooltip: () => withEdit('Undo', editor.model.undoLabel, 'Ctrl+Z'), icon: undoIcon,
         enabled: () => editor.canUndo, onClick: () => editor.undo() }],
-      ['redo', { testid: 'elyra-proc-redo-button', tooltip: 'Redo (Ctrl+Shift+Z)', icon: redoIcon,
+      ['redo', { testid: 'elyra-proc-redo-button', tooltip: () => withEdit('Redo', editor.model.redoLabel, 'Ctrl+Shift+Z'), icon: redoIcon,
         enabled: () => editor.canRedo, onClick: () => editor.redo() }],
       ['layout', { testid: 'elyra-proc-layout-button', label: 'Arrange', tooltip: 'Arrange the nodes left to right',
         icon: refreshIcon, enabled: loaded, onClick: () => editor.autoLayout() }],

@@ -64,6 +64,16 @@ export class EditorModel {
     return this._history.canRedo && this._pendingLabel === null;
   }
 
+  /** What undo would take back ("Move", "Edit properties"...), or null. */
+  get undoLabel(): string | null {
+    return this._pendingLabel ?? this._history.undoLabel;
+  }
+
+  /** What redo would make again, or null. */
+  get redoLabel(): string | null {
+    return this._pendingLabel === null ? this._history.redoLabel : null;
+  }
+
   /** Issues from elsewhere (a run refused for them), shown until the next check. */
   setIssues(issues: IIssue[]): void {
     this._issues = issues;

@@ -42,11 +42,6 @@ export class EditorSchemas {
     return this._pipelineForm;
   }
 
-  /** Forget the forms (runtime images changed: the node forms list them). */
-  refresh(): void {
-    this._nodeForms.clear();
-    this._pipelineForm = null;
-  }
 
   private _palette: Promise<IPaletteNodeType[]> | null = null;
   private _pipelineForm: Promise<IFormSchema | null> | null = null;
