@@ -1,4 +1,4 @@
-// Small controls shared by the panels and the graph view.
+// Small controls shared by the panels and the pipeline editor.
 
 import * as React from 'react';
 
