@@ -365,6 +365,11 @@ export const SINGLE_FILE_OPS: Record<string, string> = {
   '.r': 'execute-r-node'
 };
 
+/** The op of the generic node that runs this file (a notebook, a Python or an R script), or undefined. */
+export function singleFileOp(path: string): string | undefined {
+  return SINGLE_FILE_OPS[PathExt.extname(path).toLowerCase()];
+}
+
 /** Where an export of `path` goes: the same name with `.yaml`. */
 export function exportPathFor(path: string): string {
   const extension = PathExt.extname(path);

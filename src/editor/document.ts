@@ -12,7 +12,7 @@ import {
   parentsOf,
   PIPELINE_JSON_SCHEMA,
   primaryPipeline,
-  SINGLE_FILE_OPS,
+  singleFileOp,
   type JsonObject,
   type NodeKind
 } from '../pipeline';
@@ -494,11 +494,10 @@ export function setPipelineProperties(document: JsonObject, properties: JsonObje
 /** A pipeline running one notebook or script (`path` from the server root; the pipeline sits beside it). */
 export function singleFilePipeline(path: string): JsonObject {
   const name = basename(path);
-  const extension = name.includes('.') ? name.slice(name.lastIndexOf('.')).toLowerCase() : '';
-  const op = SINGLE_FILE_OPS[extension];
+  const op = singleFileOp(path);
   if (!op) {
     throw new Error(`Only notebooks, Python and R scripts can run as a pipeline, not '${path}'.`);
   }
-  const document = newPipelineDocument({ name: name.slice(0, name.length - extension.length) });
+  const document = newPipelineDocument({ name: name.slice(0, name.lastIndexOf('.')) });
   return addNodes(document, undefined, [{ op, filename: name, position: { x: 60, y: 60 } }]).document;
 }

@@ -19,7 +19,7 @@ import { IFormSchema, IIssue, INodeRecord, IPaletteNodeType, IRunRecord, isFinal
 import { LinkButton } from '../controls';
 import { PipelineEvents } from '../events';
 import { RunModel, sameSource } from '../runModel';
-import { isObject, JsonObject, properties, SINGLE_FILE_OPS } from '../pipeline';
+import { isObject, JsonObject, properties, singleFileOp } from '../pipeline';
 import { INodeDecoration, PipelineCanvas } from './canvas';
 import { copyNodes, IClipboardPayload, parseClipboard, pasteNodes } from './clipboard';
 import {
@@ -70,10 +70,6 @@ const NODE_SPACING = 100;
 /** The nodes last copied or cut, in any editor of this JupyterLab (so they paste into another pipeline). */
 let clipboard: IClipboardPayload | null = null;
 let editorCount = 0;
-
-function extensionOf(path: string): string {
-  return PathExt.extname(path).toLowerCase();
-}
 
 export class PipelineEditor extends ReactWidget {
   constructor(
@@ -217,8 +213,11 @@ export class PipelineEditor extends ReactWidget {
 
   /** Add nodes for these files (paths relative to the server root), stacked from `position` (flow coordinates). */
   addFiles(paths: string[], position?: IPosition): void {
-    const runnable = paths.filter(path => extensionOf(path) in SINGLE_FILE_OPS);
-    const skipped = paths.filter(path => !runnable.includes(path));
+    const runnable = paths.flatMap(path => {
+      const op = singleFileOp(path);
+      return op ? [{ path, op }] : [];
+    });
+    const skipped = paths.filter(path => !singleFileOp(path));
     if (skipped.length) {
       Notification.warning(
         `Only notebooks, Python and R scripts become pipeline nodes; not added: ${skipped.map(p => PathExt.basename(p)).join(', ')}`,
@@ -229,13 +228,14 @@ export class PipelineEditor extends ReactWidget {
       return;
     }
     const origin = position ?? this._viewCenter();
-    const nodes: INewNode[] = runnable.map((path, index) => ({
-      op: SINGLE_FILE_OPS[extensionOf(path)],
+    const nodes: INewNode[] = runnable.map(({ path, op }, index) => ({
+      op,
       filename: relativeTo(this.context.path, path),
       position: { x: Math.round(origin.x), y: Math.round(origin.y + index * NODE_SPACING) }
     }));
     this._addNodes(nodes, runnable.length === 1 ? 'Add node' : 'Add nodes');
   }
+
 
   /** Add a node of a palette type: dropped at a point (its file chosen later), or for a file picked now. */
   async addFromPalette(nodeType: IPaletteNodeType, position?: IPosition): Promise<void> {
@@ -626,7 +626,7 @@ export class PipelineEditor extends ReactWidget {
       title: multiple ? 'Choose files for new nodes' : 'Choose the node’s file',
       defaultPath: PathExt.dirname(this.context.path),
       filter: model =>
-        model.type === 'directory' || wanted.includes(extensionOf(model.path)) ? {} : null
+        model.type === 'directory' || wanted.includes(PathExt.extname(model.path).toLowerCase()) ? {} : null
     });
     const items = result.button.accept ? (result.value ?? []) : [];
     return items.filter(item => item.type !== 'directory').map(item => item.path);

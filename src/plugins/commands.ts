@@ -4,7 +4,6 @@
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, IWidgetTracker, Notification, showErrorMessage } from '@jupyterlab/apputils';
-import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { checkIcon, runIcon } from '@jupyterlab/ui-components';
@@ -15,7 +14,7 @@ import { PipelineEditorDocument } from '../editor/editorDocument';
 import { PipelineEvents } from '../events';
 import { exportPipeline } from '../exportDialog';
 import { exportIcon } from '../icons';
-import { JsonObject, parsePipeline, SINGLE_FILE_OPS } from '../pipeline';
+import { JsonObject, parsePipeline, singleFileOp } from '../pipeline';
 import { runPipeline } from '../runDialog';
 import { RunModel } from '../runModel';
 import {
@@ -34,7 +33,7 @@ import { CATEGORY } from './sidebar';
 const SINGLE_FILE_TYPES = ['notebook', 'python', 'r'];
 
 function isRunnablePath(path: string): boolean {
-  return isPipelinePath(path) || PathExt.extname(path).toLowerCase() in SINGLE_FILE_OPS;
+  return isPipelinePath(path) || singleFileOp(path) !== undefined;
 }
 
 export const commandsPlugin: JupyterFrontEndPlugin<void> = {
