@@ -26,7 +26,7 @@ import {
   IRunModel,
   PIPELINE_FILE_TYPE
 } from '../tokens';
-import { isPipelinePath } from './editor';
+import { isPipelinePath, selectedPath } from './editor';
 import { CATEGORY } from './sidebar';
 
 /** File types of the file browser items that can run as a pipeline (besides `.pipeline` files). */
@@ -63,11 +63,7 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
-    /** The file the file browser's context menu (or selection) is about. */
-    const browserPath = (): string | null => {
-      const item = browserFactory?.tracker.currentWidget?.selectedItems().next();
-      return item && !item.done && item.value ? item.value.path : null;
-    };
+    const browserPath = (): string | null => selectedPath(browserFactory);
     const fromBrowser = (): boolean =>
       app.contextMenuHitTest(node => node.classList.contains('jp-DirListing-item')) !== undefined;
     /** The path a command is about: given, the file browser item right-clicked, the editor shown, the selection. */

@@ -36,6 +36,12 @@ import { CATEGORY } from './sidebar';
 
 export const PIPELINE_EXTENSION = '.pipeline';
 
+/** The file the file browser's context menu (or selection) is about. */
+export function selectedPath(browserFactory: IFileBrowserFactory | null): string | null {
+  const item = browserFactory?.tracker.currentWidget?.selectedItems().next();
+  return item && !item.done && item.value ? item.value.path : null;
+}
+
 export function isPipelinePath(path: string): boolean {
   return PathExt.extname(path).toLowerCase() === PIPELINE_EXTENSION;
 }
@@ -134,11 +140,7 @@ export const editorPlugin: JupyterFrontEndPlugin<IWidgetTracker<PipelineEditorDo
       name: widget => widget.context.path
     });
 
-    /** The file the file browser's context menu (or selection) is about. */
-    const browserPath = (): string | null => {
-      const item = browserFactory?.tracker.currentWidget?.selectedItems().next();
-      return item && !item.done && item.value ? item.value.path : null;
-    };
+    const browserPath = (): string | null => selectedPath(browserFactory);
 
     app.commands.addCommand(CommandIDs.openEditor, {
       label: args => (args.isContextMenu ? 'Open in Pipeline Editor' : 'Open Pipeline Editor'),
