@@ -8,14 +8,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 /** Run and node states, as the server reports them. */
 export type RunStatus =
-  | 'pending'
-  | 'running'
-  | 'submitted'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled'
-  | 'interrupted';
+  'pending' | 'running' | 'submitted' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
 
 export const FINAL_STATUSES: ReadonlySet<string> = new Set([
   'succeeded',
@@ -169,16 +162,8 @@ export class ApiError extends Error {
 export type Query = Record<string, string | number | boolean | undefined>;
 
 /** The URL of a route under `{baseUrl}pipeline/`, each path segment encoded. */
-export function pipelineUrl(
-  settings: ServerConnection.ISettings,
-  segments: string[],
-  query?: Query
-): string {
-  const url = URLExt.join(
-    settings.baseUrl,
-    'pipeline',
-    ...segments.map(segment => encodeURIComponent(segment))
-  );
+export function pipelineUrl(settings: ServerConnection.ISettings, segments: string[], query?: Query): string {
+  const url = URLExt.join(settings.baseUrl, 'pipeline', ...segments.map(segment => encodeURIComponent(segment)));
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined) {
@@ -194,11 +179,7 @@ export class PipelineApi {
   constructor(readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
 
   /** Send a request and decode its JSON answer; a non-2xx answer raises `ApiError`. */
-  async request<T>(
-    segments: string[],
-    init: RequestInit = {},
-    query?: Query
-  ): Promise<T> {
+  async request<T>(segments: string[], init: RequestInit = {}, query?: Query): Promise<T> {
     const response = await this.raw(segments, init, query);
     if (response.status === 204) {
       return undefined as T;
@@ -320,10 +301,7 @@ export class PipelineApi {
     });
   }
 
-  validate(
-    pipeline: unknown,
-    target: RunTarget
-  ): Promise<{ valid: boolean; issues: IIssue[] }> {
+  validate(pipeline: unknown, target: RunTarget): Promise<{ valid: boolean; issues: IIssue[] }> {
     return this.json(['validate'], 'POST', pipeline, { paths: 'pipeline', ...targetQuery(target) });
   }
 

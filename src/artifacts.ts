@@ -115,8 +115,7 @@ export async function openArtifact(
 ): Promise<void> {
   const id = `elyra-proc-artifact-${run.id}-${node.id}-${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const existing = [...app.shell.widgets('main')].find(widget => widget.id === id) as
-    | MainAreaWidget<Widget>
-    | undefined;
+    MainAreaWidget<Widget> | undefined;
   const load = async (target: Widget): Promise<boolean> => {
     try {
       const text = await api.artifact(run.id, node.id, name);

@@ -298,9 +298,7 @@ export class ConfigEditor extends ReactWidget {
     const spec = configFormSpec(this._runtimeSchema, this._values, config);
     return (
       <div className="elyra-proc-form elyra-proc-config-form" role="form" aria-label={title}>
-        <h2 className="elyra-proc-form-title">
-          {config === null ? title : `${config.display_name} (${config.name})`}
-        </h2>
+        <h2 className="elyra-proc-form-title">{config === null ? title : `${config.display_name} (${config.name})`}</h2>
         <FormComponent
           schema={spec.schema}
           uiSchema={spec.uiSchema}
@@ -418,4 +416,3 @@ export class ConfigEditor extends ReactWidget {
   private _attempted = false;
   private _saving = false;
 }
-

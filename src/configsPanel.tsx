@@ -229,7 +229,11 @@ export class ConfigsPanel extends ReactWidget {
             No runtime configurations. Add one to run pipelines on Kubeflow Pipelines.
           </p>
         )}
-        <ul className="elyra-proc-config-list" aria-label="Runtime configurations" data-testid="elyra-proc-configs-list">
+        <ul
+          className="elyra-proc-config-list"
+          aria-label="Runtime configurations"
+          data-testid="elyra-proc-configs-list"
+        >
           {this._configs.map(config => this._renderConfig(config))}
         </ul>
       </div>

@@ -19,11 +19,7 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /** A run's or node's duration from its timestamps (seconds since the epoch), running ones up to now. */
-export function durationOf(item: {
-  started: number | null;
-  finished: number | null;
-  status?: string;
-}): number | null {
+export function durationOf(item: { started: number | null; finished: number | null; status?: string }): number | null {
   if (item.started === null || item.started === undefined) {
     return null;
   }
@@ -39,9 +35,7 @@ export function formatTime(seconds: number | null | undefined): string {
   }
   const date = new Date(seconds * 1000);
   const today = new Date();
-  return date.toDateString() === today.toDateString()
-    ? date.toLocaleTimeString()
-    : date.toLocaleString();
+  return date.toDateString() === today.toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
 }
 
 /** Where a run went: its runtime configuration when it has one, else its processor. */
@@ -56,9 +50,7 @@ export function shortId(id: string): string {
 /** A run's status, with the remote system's own state for submitted runs ("submitted: RUNNING"). */
 export function statusText(run: Pick<IRunRecord, 'status' | 'result'>): string {
   const remote = run.result?.remote_status;
-  return run.status === 'submitted' && typeof remote === 'string' && remote
-    ? `submitted: ${remote}`
-    : run.status;
+  return run.status === 'submitted' && typeof remote === 'string' && remote ? `submitted: ${remote}` : run.status;
 }
 
 /** The string value of a result field, or null. */

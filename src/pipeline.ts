@@ -184,9 +184,7 @@ export function flattenPipeline(document: JsonObject): IPipelineGraph {
         const exits = (Array.isArray(subflow.nodes) ? subflow.nodes : [])
           .filter(
             (n: unknown) =>
-              isObject(n) &&
-              (n.type === 'binding' || n.type === 'binding_exit_node') &&
-              parentsOf(n).length > 0
+              isObject(n) && (n.type === 'binding' || n.type === 'binding_exit_node') && parentsOf(n).length > 0
           )
           .map((n: JsonObject) => String(n.id));
         passThrough.set(node.id, exits);
@@ -273,8 +271,7 @@ function executionNode(node: JsonObject, supernodes: string[], defaults: JsonObj
   const kind = GENERIC_OPS[op] ?? 'custom';
   const generic = kind !== 'custom';
   // The node's own image when it has the property (even empty, as the server reads it), else the default's.
-  let image: unknown =
-    'runtime_image' in parameters ? parameters.runtime_image : data.runtime_image;
+  let image: unknown = 'runtime_image' in parameters ? parameters.runtime_image : data.runtime_image;
   if (generic && image === undefined) {
     image = defaults.runtime_image;
   }
@@ -286,9 +283,7 @@ function executionNode(node: JsonObject, supernodes: string[], defaults: JsonObj
     filename,
     supernodes,
     runtimeImage: typeof image === 'string' && image ? image : null,
-    envVars: generic
-      ? mergeEnvVars(defaults.env_vars, parameters.env_vars)
-      : mergeEnvVars([], parameters.env_vars),
+    envVars: generic ? mergeEnvVars(defaults.env_vars, parameters.env_vars) : mergeEnvVars([], parameters.env_vars),
     parameters
   };
 }

@@ -274,10 +274,7 @@ async function askRunSettings(
     const result = await showDialog<IRunValues>({
       title: 'Run pipeline',
       body: new RunForm(targets, parameters, values, request.path),
-      buttons: [
-        Dialog.cancelButton(),
-        Dialog.okButton({ label: 'Run', ariaLabel: 'Run pipeline' })
-      ],
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run', ariaLabel: 'Run pipeline' })],
       focusNodeSelector: '#elyra-proc-run-runtime'
     });
     if (!result.button.accept || !result.value) {
@@ -300,8 +297,7 @@ async function askRunSettings(
           throw new Error(`Parameter '${parameter.name}' is required.`);
         }
       }
-      const experiment =
-        'runtimeConfig' in option.target ? values.experiment.trim() || values.name.trim() : undefined;
+      const experiment = 'runtimeConfig' in option.target ? values.experiment.trim() || values.name.trim() : undefined;
       lastTargetKey = option.key;
       return { option, name: values.name.trim(), experiment, values: coerced };
     } catch (error) {

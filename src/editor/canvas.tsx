@@ -353,7 +353,13 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
 
   return (
     // Focusable, so that a click on the pane takes the keyboard there (the editing keys work on the canvas).
-    <div className="elyra-proc-canvas" ref={wrapper} onKeyDown={onKeyDown} tabIndex={-1} data-testid="elyra-proc-canvas">
+    <div
+      className="elyra-proc-canvas"
+      ref={wrapper}
+      onKeyDown={onKeyDown}
+      tabIndex={-1}
+      data-testid="elyra-proc-canvas"
+    >
       <ReactFlow<CanvasNode, Edge>
         nodes={nodes}
         edges={edges}
@@ -394,7 +400,9 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
         fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
         defaultViewport={large ? startViewport(graph) : undefined}
         attributionPosition="top-right"
-        ariaLabelConfig={{ 'node.a11yDescription.default': 'Arrow keys move along links, Enter opens properties, Delete deletes.' }}
+        ariaLabelConfig={{
+          'node.a11yDescription.default': 'Arrow keys move along links, Enter opens properties, Delete deletes.'
+        }}
       >
         <Background gap={24} size={1} />
         <MiniMap pannable zoomable ariaLabel="Minimap" className="elyra-proc-minimap" />

@@ -218,7 +218,7 @@ export function rewriteLinks(node: JsonObject, rewrite: (link: JsonObject) => Js
     if (!isObject(input) || !Array.isArray(input.links)) {
       continue;
     }
-    input.links = input.links.flatMap((link: unknown) => (isObject(link) ? rewrite(link) ?? [] : [link]));
+    input.links = input.links.flatMap((link: unknown) => (isObject(link) ? (rewrite(link) ?? []) : [link]));
     if (input.links.length === 0) {
       delete input.links;
     }
@@ -355,8 +355,7 @@ function inputPort(node: JsonObject): JsonObject {
     node.inputs = [];
   }
   const inputs: JsonObject[] = node.inputs.filter(isObject);
-  const found =
-    inputs.find(input => input.id === 'inPort') ?? (node.type === 'super_node' ? inputs[0] : undefined);
+  const found = inputs.find(input => input.id === 'inPort') ?? (node.type === 'super_node' ? inputs[0] : undefined);
   if (found) {
     return found;
   }

@@ -64,20 +64,80 @@ export class PipelineEditorDocument extends DocumentWidget<PipelineEditor> {
     const editor = this.content;
     const loaded = (): boolean => editor.document !== null;
     const buttons: [string, Parameters<typeof editorButton>[1]][] = [
-      ['run', { testid: 'elyra-proc-run-button', label: 'Run', tooltip: 'Run this pipeline', icon: runIcon,
-        enabled: loaded, onClick: () => void services.run(this) }],
-      ['export', { testid: 'elyra-proc-export-button', label: 'Export', tooltip: 'Export this pipeline for a runtime configuration',
-        icon: exportIcon, enabled: loaded, onClick: () => void services.exportPipeline(this) }],
-      ['validate', { testid: 'elyra-proc-validate-button', label: 'Validate', tooltip: 'Check the pipeline and list its problems',
-        icon: checkIcon, enabled: loaded, onClick: () => void services.validate(this) }],
-      ['undo', { testid: 'elyra-proc-undo-button', tooltip: () => withEdit('Undo', editor.model.undoLabel, 'Ctrl+Z'), icon: undoIcon,
-        enabled: () => editor.canUndo, onClick: () => editor.undo() }],
-      ['redo', { testid: 'elyra-proc-redo-button', tooltip: () => withEdit('Redo', editor.model.redoLabel, 'Ctrl+Shift+Z'), icon: redoIcon,
-        enabled: () => editor.canRedo, onClick: () => editor.redo() }],
-      ['layout', { testid: 'elyra-proc-layout-button', label: 'Arrange', tooltip: 'Arrange the nodes left to right',
-        icon: refreshIcon, enabled: loaded, onClick: () => editor.autoLayout() }],
-      ['text', { testid: 'elyra-proc-text-button', tooltip: 'Open in text editor', icon: fileIcon,
-        enabled: () => true, onClick: () => services.openInTextEditor(this.context.path) }]
+      [
+        'run',
+        {
+          testid: 'elyra-proc-run-button',
+          label: 'Run',
+          tooltip: 'Run this pipeline',
+          icon: runIcon,
+          enabled: loaded,
+          onClick: () => void services.run(this)
+        }
+      ],
+      [
+        'export',
+        {
+          testid: 'elyra-proc-export-button',
+          label: 'Export',
+          tooltip: 'Export this pipeline for a runtime configuration',
+          icon: exportIcon,
+          enabled: loaded,
+          onClick: () => void services.exportPipeline(this)
+        }
+      ],
+      [
+        'validate',
+        {
+          testid: 'elyra-proc-validate-button',
+          label: 'Validate',
+          tooltip: 'Check the pipeline and list its problems',
+          icon: checkIcon,
+          enabled: loaded,
+          onClick: () => void services.validate(this)
+        }
+      ],
+      [
+        'undo',
+        {
+          testid: 'elyra-proc-undo-button',
+          tooltip: () => withEdit('Undo', editor.model.undoLabel, 'Ctrl+Z'),
+          icon: undoIcon,
+          enabled: () => editor.canUndo,
+          onClick: () => editor.undo()
+        }
+      ],
+      [
+        'redo',
+        {
+          testid: 'elyra-proc-redo-button',
+          tooltip: () => withEdit('Redo', editor.model.redoLabel, 'Ctrl+Shift+Z'),
+          icon: redoIcon,
+          enabled: () => editor.canRedo,
+          onClick: () => editor.redo()
+        }
+      ],
+      [
+        'layout',
+        {
+          testid: 'elyra-proc-layout-button',
+          label: 'Arrange',
+          tooltip: 'Arrange the nodes left to right',
+          icon: refreshIcon,
+          enabled: loaded,
+          onClick: () => editor.autoLayout()
+        }
+      ],
+      [
+        'text',
+        {
+          testid: 'elyra-proc-text-button',
+          tooltip: 'Open in text editor',
+          icon: fileIcon,
+          enabled: () => true,
+          onClick: () => services.openInTextEditor(this.context.path)
+        }
+      ]
     ];
     for (const [name, options] of buttons) {
       this.toolbar.addItem(`elyra-proc-${name}`, editorButton(editor, options));

@@ -22,7 +22,9 @@ export function summarize(value: unknown): string {
     return value.map(summarize).join(', ');
   }
   if (isObject(value)) {
-    const parts = Object.values(value).filter(part => !isEmpty(part)).map(String);
+    const parts = Object.values(value)
+      .filter(part => !isEmpty(part))
+      .map(String);
     return parts.length === 2 ? `${parts[0]}=${parts[1]}` : parts.join(' ');
   }
   return String(value);
@@ -63,7 +65,6 @@ export function nodeFormFor(
   }
   return { schema, uiSchema };
 }
-
 
 /** Whether two JSON values are equal. */
 function sameJson(a: unknown, b: unknown): boolean {

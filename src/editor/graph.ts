@@ -112,9 +112,8 @@ export function levelGraph(document: JsonObject, pipelineId?: string): ILevelGra
   }
   const nodes: ILevelNode[] = raw.map(node => {
     const kind = kindOf(node);
-    const params = isObject(node.app_data) && isObject(node.app_data.component_parameters)
-      ? node.app_data.component_parameters
-      : {};
+    const params =
+      isObject(node.app_data) && isObject(node.app_data.component_parameters) ? node.app_data.component_parameters : {};
     const filename = typeof params.filename === 'string' && params.filename ? params.filename : null;
     return {
       id: node.id,

@@ -42,7 +42,6 @@ export class EditorSchemas {
     return this._pipelineForm;
   }
 
-
   private _palette: Promise<IPaletteNodeType[]> | null = null;
   private _pipelineForm: Promise<IFormSchema | null> | null = null;
   private _nodeForms = new Map<string, Promise<IFormSchema | null>>();

@@ -198,7 +198,10 @@ export class PipelineEditor extends ReactWidget {
 
   duplicate(): void {
     if (this.model.document && this._selection.length) {
-      this._pasteNodes(copyNodes(this.model.document, this._level, [...this._selection], this.context.path), 'Duplicate');
+      this._pasteNodes(
+        copyNodes(this.model.document, this._level, [...this._selection], this.context.path),
+        'Duplicate'
+      );
     }
   }
 
@@ -235,7 +238,6 @@ export class PipelineEditor extends ReactWidget {
     }));
     this._addNodes(nodes, runnable.length === 1 ? 'Add node' : 'Add nodes');
   }
-
 
   /** Add a node of a palette type: dropped at a point (its file chosen later), or for a file picked now. */
   async addFromPalette(nodeType: IPaletteNodeType, position?: IPosition): Promise<void> {
@@ -385,13 +387,11 @@ export class PipelineEditor extends ReactWidget {
             pipelineForm={this._pipelineForm}
             pipelineProperties={properties(pipelineOf(document))}
             parameterNames={this._parameterNames(document)}
-            nodeIssues={this.model.issues.filter(issue => issue.data?.nodeID && issue.data.nodeID === this._selection[0])}
+            nodeIssues={this.model.issues.filter(
+              issue => issue.data?.nodeID && issue.data.nodeID === this._selection[0]
+            )}
             runDetails={
-              <NodeRunDetails
-                run={this.run}
-                nodeId={this._selection[0]}
-                onOpenArtifact={this.services.openArtifact}
-              />
+              <NodeRunDetails run={this.run} nodeId={this._selection[0]} onOpenArtifact={this.services.openArtifact} />
             }
             widgets={this._widgets}
             onNodeChange={this._onNodeChange}
@@ -412,7 +412,8 @@ export class PipelineEditor extends ReactWidget {
         <nav className="elyra-proc-breadcrumbs" aria-label="Pipeline level" data-testid="elyra-proc-breadcrumbs">
           {this._levels.map((level, index) => {
             const last = index === this._levels.length - 1;
-            const label = index === 0 ? name : supernodeLabel(document, index === 1 ? undefined : this._levels[index - 1], level);
+            const label =
+              index === 0 ? name : supernodeLabel(document, index === 1 ? undefined : this._levels[index - 1], level);
             return (
               <React.Fragment key={level}>
                 {index > 0 && <span aria-hidden="true"> › </span>}
@@ -436,11 +437,7 @@ export class PipelineEditor extends ReactWidget {
             );
           })}
         </nav>
-        <RunStatus
-          run={this.run}
-          error={this.services.runs.error}
-          onShowRun={runId => this.services.showRuns(runId)}
-        />
+        <RunStatus run={this.run} error={this.services.runs.error} onShowRun={runId => this.services.showRuns(runId)} />
       </div>
     );
   }

@@ -188,9 +188,7 @@ export const editorPlugin: JupyterFrontEndPlugin<IWidgetTracker<PipelineEditorDo
       if (!widget) {
         return null;
       }
-      return widget.node.contains(document.activeElement) || app.shell.currentWidget === widget
-        ? widget.content
-        : null;
+      return widget.node.contains(document.activeElement) || app.shell.currentWidget === widget ? widget.content : null;
     };
     for (const [id, label, keys, action] of EDIT_COMMANDS) {
       app.commands.addCommand(id, {

@@ -45,11 +45,9 @@ test('a local run of the example pipeline succeeds node by node in the Runs pane
 
   // Every node reaches success (notebooks take seconds each), and so does the run.
   for (const node of NODES) {
-    await expect(run.getByTestId(`elyra-proc-run-node-${runId}-${node}`)).toHaveAttribute(
-      'data-status',
-      'succeeded',
-      { timeout: 180_000 }
-    );
+    await expect(run.getByTestId(`elyra-proc-run-node-${runId}-${node}`)).toHaveAttribute('data-status', 'succeeded', {
+      timeout: 180_000
+    });
   }
   await expect(run).toHaveAttribute('data-status', 'succeeded');
   await expect(run.getByTestId(`elyra-proc-run-toggle-${runId}`)).toContainText('succeeded');

@@ -2,12 +2,18 @@
  * Create a Kubeflow Pipelines runtime configuration in the sidebar (pointing at the KFP API test server and
  * moto_server), test its connection, submit the example pipeline to it, and see the run URL and experiment id.
  */
-import { dialog, expandSection, expect, openPipeline, runFromView, saveScreenshot, showSidebar, test } from './fixtures';
+import {
+  dialog,
+  expandSection,
+  expect,
+  openPipeline,
+  runFromView,
+  saveScreenshot,
+  showSidebar,
+  test
+} from './fixtures';
 
-test('a new KFP configuration takes a submission to the KFP test server', async ({
-  lab: page,
-  servers
-}, testInfo) => {
+test('a new KFP configuration takes a submission to the KFP test server', async ({ lab: page, servers }, testInfo) => {
   const { kfp, s3 } = servers;
   // Unique, so that the test can be repeated on the same server (`--repeat-each`).
   const DISPLAY_NAME = `UI tests KFP ${Date.now().toString(36)}`;

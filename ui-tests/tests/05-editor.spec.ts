@@ -30,12 +30,23 @@ import {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-const EXAMPLE_FILES = ['hello_pipeline.pipeline', 'generate_data.py', 'summarize.ipynb', 'per_station.ipynb', 'report.py'];
+const EXAMPLE_FILES = [
+  'hello_pipeline.pipeline',
+  'generate_data.py',
+  'summarize.ipynb',
+  'per_station.ipynb',
+  'report.py'
+];
 
 /** The example's files, copied into a new folder of the workspace; that folder. */
 async function exampleCopy(page: Page, servers: IServers, prefix: string): Promise<string> {
   const folder = servers.workspace.pipeline.split('/')[0];
-  return freshFolder(page, servers, prefix, EXAMPLE_FILES.map(name => `${folder}/${name}`));
+  return freshFolder(
+    page,
+    servers,
+    prefix,
+    EXAMPLE_FILES.map(name => `${folder}/${name}`)
+  );
 }
 
 function center(box: { x: number; y: number; width: number; height: number }): { x: number; y: number } {
@@ -85,9 +96,9 @@ async function canvasState(view: Locator): Promise<ICanvasState> {
       return `${label} @ ${(element as HTMLElement).style.transform}`;
     })
   );
-  const links = await view.locator('.react-flow__edge.elyra-proc-link').evaluateAll(elements =>
-    elements.map(element => element.getAttribute('aria-label') ?? '')
-  );
+  const links = await view
+    .locator('.react-flow__edge.elyra-proc-link')
+    .evaluateAll(elements => elements.map(element => element.getAttribute('aria-label') ?? ''));
   return { nodes: nodes.sort(), links: links.sort() };
 }
 
@@ -136,7 +147,9 @@ test('draw a pipeline from files, set properties, save it and run it locally', a
   const steps = `${folder}/steps`;
   expect((await page.request.put(contentsUrl(servers, steps), { data: { type: 'directory' } })).ok()).toBe(true);
   for (const file of files) {
-    const copied = await page.request.post(contentsUrl(servers, steps), { data: { copy_from: `${editorDir}/${file}` } });
+    const copied = await page.request.post(contentsUrl(servers, steps), {
+      data: { copy_from: `${editorDir}/${file}` }
+    });
     expect(copied.status()).toBe(201);
   }
 
@@ -197,7 +210,9 @@ test('draw a pipeline from files, set properties, save it and run it locally', a
   await expect(view.getByTestId('elyra-proc-properties')).toContainText('Inherited from the pipeline defaults: ');
   // Each field is named by its label (screen readers, getByLabel).
   const properties = view.getByTestId('elyra-proc-properties');
-  expect.soft(await properties.getByLabel('Runtime image', { exact: true }).count(), 'field named "Runtime image"').toBe(1);
+  expect
+    .soft(await properties.getByLabel('Runtime image', { exact: true }).count(), 'field named "Runtime image"')
+    .toBe(1);
   await addItemButton(view, 'env_vars').click();
   await nodeField(view, 'env_vars_0_env_var').fill('UNIT');
   await nodeField(view, 'env_vars_0_value').fill('kelvin');
@@ -273,10 +288,9 @@ test('undo and redo every kind of change', async ({ lab: page, servers }) => {
     await expect(view.getByTestId('elyra-proc-details-title')).toHaveText(label);
   }
   await page.waitForTimeout(1000); // past the time within which property edits join one undo step
-  await expect.soft(undoButton, 'nothing to undo after opening and choosing nodes').toHaveAttribute(
-    'aria-disabled',
-    'true'
-  );
+  await expect
+    .soft(undoButton, 'nothing to undo after opening and choosing nodes')
+    .toHaveAttribute('aria-disabled', 'true');
   expect.soft(await saved(), 'opening and choosing nodes leave the document as it was').toEqual(original);
 
   const failedKinds: string[] = [];
@@ -594,10 +608,7 @@ test('an invalid pipeline shows its issues on opening, without a run', async ({ 
   await expect(view.getByTestId('elyra-proc-view-run-status')).toHaveAttribute('data-status', 'none');
 });
 
-test('a file that is not a pipeline says so, offers the text editor and cannot run', async ({
-  lab: page,
-  servers
-}) => {
+test('a file that is not a pipeline says so, offers the text editor and cannot run', async ({ lab: page, servers }) => {
   const path = servers.workspace.broken_pipeline;
   const parts = path.split('/');
   await browseTo(page, parts[0]);

@@ -6,12 +6,14 @@ import { canvasNode, contentsUrl, expect, freshFolder, openPipeline, test } from
 
 const FILES = ['hello_pipeline.pipeline', 'generate_data.py', 'summarize.ipynb', 'per_station.ipynb', 'report.py'];
 
-test('Validate reports the problems; a node whose file is gone says so when opened', async ({
-  lab: page,
-  servers
-}) => {
+test('Validate reports the problems; a node whose file is gone says so when opened', async ({ lab: page, servers }) => {
   const source = servers.workspace.pipeline.split('/')[0];
-  const folder = await freshFolder(page, servers, 'validate', FILES.map(name => `${source}/${name}`));
+  const folder = await freshFolder(
+    page,
+    servers,
+    'validate',
+    FILES.map(name => `${source}/${name}`)
+  );
   const view = await openPipeline(page, `${folder}/hello_pipeline.pipeline`);
   const toast = (text: string) => page.locator('.jp-toast-message').filter({ hasText: text });
 

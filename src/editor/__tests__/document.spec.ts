@@ -49,8 +49,7 @@ describe('newPipelineDocument', () => {
     expect(document).toMatchObject({
       doc_type: 'pipeline',
       version: '3.0',
-      json_schema:
-        'http://api.dataplatform.ibm.com/schemas/common-pipeline/pipeline-flow/pipeline-flow-v3-schema.json',
+      json_schema: 'http://api.dataplatform.ibm.com/schemas/common-pipeline/pipeline-flow/pipeline-flow-v3-schema.json',
       schemas: []
     });
     const pipeline = pipelineOf(document);
@@ -139,12 +138,8 @@ describe('addNodes', () => {
           description: 'Run notebook file'
         }
       },
-      inputs: [
-        { id: 'inPort', app_data: { ui_data: { cardinality: { min: 0, max: -1 }, label: 'Input Port' } } }
-      ],
-      outputs: [
-        { id: 'outPort', app_data: { ui_data: { cardinality: { min: 0, max: -1 }, label: 'Output Port' } } }
-      ]
+      inputs: [{ id: 'inPort', app_data: { ui_data: { cardinality: { min: 0, max: -1 }, label: 'Input Port' } } }],
+      outputs: [{ id: 'outPort', app_data: { ui_data: { cardinality: { min: 0, max: -1 }, label: 'Output Port' } } }]
     });
     expect(script.id).toBe(ids[1]);
     expect(script.app_data.label).toBe('Stats');

@@ -56,7 +56,12 @@ describe('nodeFormFor', () => {
 
 describe('summarize', () => {
   it('shows list entries as name=value', () => {
-    expect(summarize([{ env_var: 'A', value: '1' }, { env_var: 'B', value: '2' }])).toBe('A=1, B=2');
+    expect(
+      summarize([
+        { env_var: 'A', value: '1' },
+        { env_var: 'B', value: '2' }
+      ])
+    ).toBe('A=1, B=2');
     expect(summarize('image:1')).toBe('image:1');
   });
 });
