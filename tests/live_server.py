@@ -27,8 +27,9 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
-    def start(self, *settings: str) -> Server:
-        """Start the server, with extra command-line `settings` such as `--ProcessorManager.check_timeout=5`."""
+    def start(self, *settings: str, base_url: str = "/") -> Server:
+        """Start the server, with extra command-line `settings` such as `--ProcessorManager.check_timeout=5`, under
+        `base_url` (such as JupyterHub's `/user/NAME/`); `url` then ends with it, without the last slash."""
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -38,9 +39,10 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser", f"--port={port}",
              "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={self.root}",
-             "--ServerApp.jpserver_extensions={'elyra_proc_ext': True}", *settings],
+             f"--ServerApp.base_url={base_url}", "--ServerApp.jpserver_extensions={'elyra_proc_ext': True}",
+             *settings],
             env=env, stdout=subprocess.DEVNULL, stderr=(self.home / "server.log").open("ab"), start_new_session=True)
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
         wait_for(lambda: self._answers(), 60, "server start")
         return self
 
