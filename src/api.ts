@@ -85,6 +85,8 @@ export interface IJsonSchema {
   properties?: Record<string, IJsonSchema>;
   required?: string[];
   enum?: unknown[];
+  /** A choice of values with titles: `{ const, title }` each. */
+  oneOf?: IJsonSchema[];
   const?: unknown;
   default?: unknown;
   pattern?: string;
@@ -275,8 +277,9 @@ export class PipelineApi {
     return this.request(['runtime-configs', name, 'test'], { method: 'POST' });
   }
 
-  async runs(limit = 50): Promise<IRunRecord[]> {
-    const answer = await this.request<{ runs: IRunRecord[] }>(['runs'], {}, { limit });
+  /** The newest runs, filtered by the server (`GET /pipeline/runs?source=&status=&runtime=`). */
+  async runs(limit = 50, filter: IRunFilter = {}): Promise<IRunRecord[]> {
+    const answer = await this.request<{ runs: IRunRecord[] }>(['runs'], {}, { limit, ...runFilterQuery(filter) });
     return answer.runs ?? [];
   }
 
@@ -324,6 +327,24 @@ export class PipelineApi {
     const response = await this.raw(['runs', runId, 'nodes', nodeId, name]);
     return response.text();
   }
+}
+
+/** Which runs a listing holds; every filter given must hold (the server's `RunQuery`). */
+export interface IRunFilter {
+  /** Runs of this pipeline file: its path from the server root. */
+  source?: string;
+  /** Runs in any of these states. */
+  status?: readonly RunStatus[];
+  /** Runs on this processor (`local`, `kfp`) or runtime configuration. */
+  runtime?: string;
+}
+
+function runFilterQuery(filter: IRunFilter): Query {
+  return {
+    source: filter.source || undefined,
+    status: filter.status?.length ? filter.status.join(',') : undefined,
+    runtime: filter.runtime || undefined
+  };
 }
 
 /** Where a run goes: a processor without configuration, or a runtime configuration. */

@@ -3,7 +3,7 @@
  * runtime's configuration schema (`GET /pipeline/runtimes` → `config_schema`). `configFormSpec` derives, for the
  * current values, the form's schema and uiSchema from the server's: secret fields (`writeOnly`) are never shown filled
  * (left blank, the server keeps the stored value); fields whose `x-shown-when` does not hold are left out, so neither
- * shown nor sent; enums get readable titles; `const` fields are set, not asked.
+ * shown nor sent; choices show the schema's titles; `const` fields are set, not asked.
  */
 import { Notification, ReactWidget } from '@jupyterlab/apputils';
 import { FormComponent } from '@jupyterlab/ui-components';
@@ -12,6 +12,7 @@ import type { ErrorSchema, RJSFSchema, RJSFValidationError, WidgetProps } from '
 import * as React from 'react';
 
 import { ApiError, IJsonSchema, IRuntime, IRuntimeConfig, PipelineApi } from './api';
+import { Button } from './controls';
 import { UiSchema, validator } from './forms';
 import { PipelineEvents } from './events';
 
@@ -38,7 +39,7 @@ const WORDS: Record<string, string> = {
   url: 'URL'
 };
 
-/** "cos_bucket" → "Object storage bucket", "DEX_LDAP" → "Dex LDAP". */
+/** "cos_bucket" → "Object storage bucket". */
 function readable(identifier: string): string {
   const text = identifier
     .toLowerCase()
@@ -53,31 +54,23 @@ function fieldLabel(key: string, schema: IJsonSchema): string {
   return schema.title ?? readable(key);
 }
 
-/** An enum value's title: identifiers such as `EXISTING_BEARER_TOKEN` made readable, other values as they are. */
-function enumTitle(value: unknown): string {
-  const text = String(value);
-  return /^[A-Z0-9]+(_[A-Z0-9]+)*$/.test(text) ? readable(text) : text;
-}
-
 function secretHelp(schema: IJsonSchema, storedValue: boolean): string {
   const help = storedValue ? 'A value is stored: leave blank to keep it.' : 'Write-only: it is never shown again.';
   return schema.description ? `${schema.description}. ${help}` : help;
 }
 
 /**
- * A field as the form asks it: an enum becomes a `oneOf` of titled `const`s (standard JSON Schema, which every rjsf 5
- * shows as a select with those titles), secrets say whether one is stored.
+ * A field as the form asks it: a choice is the schema's `oneOf` of titled `const`s (the titles are given once, in the
+ * runtime's schema; rjsf shows them in a select and saves the `const`), secrets say whether one is stored.
  */
 function formField(key: string, schema: IJsonSchema, storedValue: boolean): IJsonSchema {
-  const { enum: values, ...rest } = schema;
   const field: IJsonSchema = {
-    ...rest,
+    ...schema,
     title: fieldLabel(key, schema),
     description: schema.writeOnly ? secretHelp(schema, storedValue) : schema.description
   };
-  if (Array.isArray(values)) {
-    field.type = typeOf(schema) ?? (values.every(value => typeof value === 'string') ? 'string' : undefined);
-    field.oneOf = values.map(value => ({ const: value, title: enumTitle(value) }));
+  if (Array.isArray(schema.oneOf) && schema.oneOf.every(choice => typeof choice.const === 'string')) {
+    field.type ??= 'string';
   }
   return field;
 }
@@ -279,6 +272,8 @@ export interface IConfigEditorOptions {
   runtime: IRuntime;
   /** The configuration to edit; null to create one. */
   config: IRuntimeConfig | null;
+  /** The user changed a field (typed, chose, ticked): a connection test of the stored configuration is now stale. */
+  onEdited?: () => void;
   onDone: (saved: IRuntimeConfig | null) => void;
 }
 
@@ -290,6 +285,10 @@ export class ConfigEditor extends ReactWidget {
     this.node.dataset.testid = 'elyra-proc-config-editor';
     this._runtimeSchema = options.runtime.config_schema ?? {};
     this._values = initialValues(this._runtimeSchema, options.config);
+    // The user's own edits, not rjsf's `onChange`, which also fires when it fills in the schema's defaults.
+    const edited = (): void => options.onEdited?.();
+    this.node.addEventListener('input', edited);
+    this.node.addEventListener('change', edited);
   }
 
   protected render(): JSX.Element {
@@ -320,22 +319,12 @@ export class ConfigEditor extends ReactWidget {
             </div>
           )}
           <div className="elyra-proc-form-buttons">
-            <button
-              type="button"
-              className="jp-Button jp-mod-styled jp-mod-reject"
-              data-testid="elyra-proc-config-cancel"
-              onClick={() => this.options.onDone(null)}
-            >
+            <Button kind="reject" testId="elyra-proc-config-cancel" onClick={() => this.options.onDone(null)}>
               Cancel
-            </button>
-            <button
-              type="submit"
-              className="jp-Button jp-mod-styled jp-mod-accept"
-              data-testid="elyra-proc-config-save"
-              disabled={this._saving}
-            >
+            </Button>
+            <Button kind="accept" type="submit" testId="elyra-proc-config-save" disabled={this._saving}>
               {this._saving ? 'Saving…' : 'Save'}
-            </button>
+            </Button>
           </div>
         </FormComponent>
       </div>

@@ -1,5 +1,6 @@
 /**
- * The Runtime Configurations section of the sidebar: list, create, edit, test the connection, delete.
+ * The Runtime Configurations section of the sidebar: list, create, edit, test the connection (a result is marked
+ * stale once the configuration's form changes, see `connectionTests.ts`), delete.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, MainAreaWidget, ReactWidget, showDialog, showErrorMessage } from '@jupyterlab/apputils';
@@ -8,19 +9,14 @@ import * as React from 'react';
 
 import { ApiError, IRuntime, IRuntimeConfig, PipelineApi } from './api';
 import { ConfigEditor } from './configForm';
-import { IconButton } from './controls';
+import { ConnectionTests } from './connectionTests';
+import { Button, IconButton, Select } from './controls';
 import { PipelineEvents } from './events';
 
 export interface IConfigsPanelServices {
   app: JupyterFrontEnd;
   api: PipelineApi;
   events: PipelineEvents;
-}
-
-interface ITestResult {
-  ok: boolean;
-  message: string;
-  pending?: boolean;
 }
 
 /** The runtime chooser for a new configuration, when more than one runtime takes configurations. */
@@ -39,22 +35,20 @@ class RuntimeChoice extends ReactWidget {
     return (
       <label className="elyra-proc-field" htmlFor="elyra-proc-config-runtime">
         <span className="elyra-proc-field-label">Runtime</span>
-        <div className="elyra-proc-select">
-          <select
-            id="elyra-proc-config-runtime"
-            data-testid="elyra-proc-config-runtime"
-            defaultValue={this._value}
-            onChange={event => {
-              this._value = event.target.value;
-            }}
-          >
-            {this.runtimes.map(runtime => (
-              <option key={runtime.name} value={runtime.name}>
-                {runtime.display_name || runtime.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Select
+          id="elyra-proc-config-runtime"
+          testId="elyra-proc-config-runtime"
+          defaultValue={this._value}
+          onChange={event => {
+            this._value = event.target.value;
+          }}
+        >
+          {this.runtimes.map(runtime => (
+            <option key={runtime.name} value={runtime.name}>
+              {runtime.display_name || runtime.name}
+            </option>
+          ))}
+        </Select>
       </label>
     );
   }
@@ -156,6 +150,12 @@ export class ConfigsPanel extends ReactWidget {
       events: this.services.events,
       runtime,
       config,
+      onEdited: config
+        ? () => {
+            this._tests.edited(config.name);
+            this.update();
+          }
+        : undefined,
       onDone: () => widget?.dispose()
     });
     widget = new MainAreaWidget({ content });
@@ -168,16 +168,15 @@ export class ConfigsPanel extends ReactWidget {
   }
 
   private async _test(config: IRuntimeConfig): Promise<void> {
-    this._tests.set(config.name, { ok: false, message: 'Testing…', pending: true });
+    this._tests.start(config.name);
     this.update();
-    let result: ITestResult;
     try {
       const answer = await this.services.api.testRuntimeConfig(config.name);
-      result = { ok: Boolean(answer.ok), message: answer.message || (answer.ok ? 'Connected.' : 'Failed.') };
+      const ok = Boolean(answer.ok);
+      this._tests.finish(config.name, ok, answer.message || (ok ? 'Connected.' : 'Failed.'));
     } catch (error) {
-      result = { ok: false, message: error instanceof ApiError ? error.message : String(error) };
+      this._tests.finish(config.name, false, error instanceof ApiError ? error.message : String(error));
     }
-    this._tests.set(config.name, result);
     this.update();
   }
 
@@ -192,7 +191,7 @@ export class ConfigsPanel extends ReactWidget {
     }
     try {
       await this.services.api.deleteRuntimeConfig(config.name);
-      this._tests.delete(config.name);
+      this._tests.forget(config.name);
       this.services.events.notifyConfigsChanged();
     } catch (error) {
       await showErrorMessage('The configuration could not be deleted', (error as Error).message);
@@ -262,43 +261,52 @@ export class ConfigsPanel extends ReactWidget {
           </div>
         )}
         <div className="elyra-proc-actions">
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-reject elyra-proc-small-button"
-            data-testid={`elyra-proc-config-edit-${config.name}`}
+          <Button
+            kind="reject"
+            small
+            testId={`elyra-proc-config-edit-${config.name}`}
             aria-label={`Edit ${config.display_name}`}
             onClick={() => void this._edit(config)}
           >
             Edit
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-reject elyra-proc-small-button"
-            data-testid={`elyra-proc-config-test-${config.name}`}
+          </Button>
+          <Button
+            kind="reject"
+            small
+            testId={`elyra-proc-config-test-${config.name}`}
             aria-label={`Test the connection of ${config.display_name}`}
-            disabled={test?.pending}
+            disabled={test?.state === 'pending'}
             onClick={() => void this._test(config)}
           >
             Test
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-warn elyra-proc-small-button"
-            data-testid={`elyra-proc-config-delete-${config.name}`}
+          </Button>
+          <Button
+            kind="warn"
+            small
+            testId={`elyra-proc-config-delete-${config.name}`}
             aria-label={`Delete ${config.display_name}`}
             onClick={() => void this._delete(config)}
           >
             Delete
-          </button>
+          </Button>
         </div>
         <div
-          className={`elyra-proc-test-result${test ? (test.pending ? '' : test.ok ? ' elyra-proc-ok' : ' elyra-proc-failed') : ''}`}
+          className={`elyra-proc-test-result elyra-proc-test-${test?.state ?? 'none'}${test?.stale ? ' elyra-proc-stale' : ''}`}
           role="status"
           aria-live="polite"
           data-testid={`elyra-proc-config-test-result-${config.name}`}
-          data-ok={test && !test.pending ? String(test.ok) : ''}
+          data-ok={test && test.state !== 'pending' ? String(test.state === 'ok') : ''}
+          data-stale={String(test?.stale ?? false)}
         >
-          {test ? test.message : ''}
+          {test?.stale && (
+            <span
+              className="elyra-proc-stale-marker"
+              title="The configuration's form changed after this test: test again to check the new settings."
+            >
+              Stale
+            </span>
+          )}
+          {test?.message}
         </div>
       </li>
     );
@@ -306,7 +314,7 @@ export class ConfigsPanel extends ReactWidget {
 
   private _configs: IRuntimeConfig[] = [];
   private _runtimes: IRuntime[] = [];
-  private _tests = new Map<string, ITestResult>();
+  private readonly _tests = new ConnectionTests();
   private _error: string | null = null;
   private _loaded = false;
 }

@@ -6,6 +6,7 @@ import { Dialog, Notification, ReactWidget, showDialog, showErrorMessage } from 
 import * as React from 'react';
 
 import { ApiError, IExportAnswer, IIssue, IRuntimeConfig, PipelineApi } from './api';
+import { Select } from './controls';
 import { showIssues } from './issues';
 import { exportPathFor, isObject, JsonObject, preparePipeline, primaryPipeline } from './pipeline';
 
@@ -43,27 +44,26 @@ class ExportForm extends ReactWidget {
       <div className="elyra-proc-form">
         <label className="elyra-proc-field" htmlFor="elyra-proc-export-config">
           <span className="elyra-proc-field-label">Runtime configuration</span>
-          <div className="elyra-proc-select">
-            <select
-              id="elyra-proc-export-config"
-              data-testid="elyra-proc-export-config"
-              aria-label="Runtime configuration"
-              value={this.values.config}
-              onChange={event => set({ config: event.target.value })}
-            >
-              {this.configs.map(config => (
-                <option key={config.name} value={config.name}>
-                  {config.display_name || config.name} ({config.schema_name})
-                </option>
-              ))}
-            </select>
-          </div>
+          <Select
+            id="elyra-proc-export-config"
+            testId="elyra-proc-export-config"
+            aria-label="Runtime configuration"
+            value={this.values.config}
+            onChange={event => set({ config: event.target.value })}
+          >
+            {this.configs.map(config => (
+              <option key={config.name} value={config.name}>
+                {config.display_name || config.name} ({config.schema_name})
+              </option>
+            ))}
+          </Select>
         </label>
         <label className="elyra-proc-field" htmlFor="elyra-proc-export-path">
           <span className="elyra-proc-field-label">Export to (YAML, relative to the server root)</span>
           <input
             id="elyra-proc-export-path"
             data-testid="elyra-proc-export-path"
+            className="jp-mod-styled"
             type="text"
             aria-label="Export path"
             value={this.values.path}

@@ -58,3 +58,9 @@ export function resultString(run: Pick<IRunRecord, 'result'>, key: string): stri
   const value = run.result?.[key];
   return typeof value === 'string' && value ? value : typeof value === 'number' ? String(value) : null;
 }
+
+/** The last non-empty line of a message: where tracebacks and our runners put the error itself. */
+export function lastLine(text: string): string {
+  const lines = text.split('\n').filter(line => line.trim());
+  return (lines[lines.length - 1] ?? '').trim();
+}

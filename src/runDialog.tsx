@@ -9,6 +9,7 @@ import { ApiError, IIssue, IRunRecord, IScheduleAnswer, isFinal, PipelineApi, Ru
 import { PipelineEvents } from './events';
 import { resultString, shortId, statusText } from './format';
 import { showIssues } from './issues';
+import { Select } from './controls';
 import { RunModel } from './runModel';
 import {
   coerceParameter,
@@ -120,27 +121,26 @@ class RunForm extends ReactWidget {
         <p className="elyra-proc-muted">{this.fileLabel}</p>
         <label className="elyra-proc-field" htmlFor="elyra-proc-run-runtime">
           <span className="elyra-proc-field-label">Runtime</span>
-          <div className="elyra-proc-select">
-            <select
-              id="elyra-proc-run-runtime"
-              data-testid="elyra-proc-run-runtime"
-              aria-label="Runtime"
-              value={this.values.targetKey}
-              onChange={event => set({ targetKey: event.target.value })}
-            >
-              {this.targets.map(option => (
-                <option key={option.key} value={option.key}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <Select
+            id="elyra-proc-run-runtime"
+            testId="elyra-proc-run-runtime"
+            aria-label="Runtime"
+            value={this.values.targetKey}
+            onChange={event => set({ targetKey: event.target.value })}
+          >
+            {this.targets.map(option => (
+              <option key={option.key} value={option.key}>
+                {option.label}
+              </option>
+            ))}
+          </Select>
         </label>
         <label className="elyra-proc-field" htmlFor="elyra-proc-run-name">
           <span className="elyra-proc-field-label">Pipeline name</span>
           <input
             id="elyra-proc-run-name"
             data-testid="elyra-proc-run-name"
+            className="jp-mod-styled"
             type="text"
             aria-label="Pipeline name"
             required
@@ -160,6 +160,7 @@ class RunForm extends ReactWidget {
             <input
               id="elyra-proc-run-experiment"
               data-testid="elyra-proc-run-experiment"
+              className="jp-mod-styled"
               type="text"
               aria-label="Experiment"
               aria-describedby="elyra-proc-run-experiment-help"
@@ -192,6 +193,7 @@ class RunForm extends ReactWidget {
                     <input
                       id={id}
                       data-testid={id}
+                      className="jp-mod-styled"
                       type="checkbox"
                       aria-describedby={`${id}-help`}
                       checked={['true', '1', 'yes', 'on'].includes(text.toLowerCase())}
@@ -213,6 +215,7 @@ class RunForm extends ReactWidget {
                   <input
                     id={id}
                     data-testid={id}
+                    className="jp-mod-styled"
                     type={parameter.type === 'Integer' || parameter.type === 'Float' ? 'number' : 'text'}
                     step={parameter.type === 'Float' ? 'any' : undefined}
                     required={parameter.required}

@@ -2,13 +2,14 @@
  * The runs every view shows (the Runs panel, the editors, the Run dialog), fetched by one `Poll`: every second
  * while a run is in progress, every ten seconds otherwise, backing off on errors and standing by while the
  * browser tab is hidden. Runs a view follows closely (an expanded run, the run an editor shows) are asked of their
- * runtime on each poll, so the states of runs on another system are fresh too.
+ * runtime on each poll, so the states of runs on another system are fresh too. The Runs panel's filtered list is
+ * read by the server in the same poll, while the editors keep the unfiltered recent runs.
  */
 import { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRunRecord, isFinal, PipelineApi } from './api';
+import { IRunFilter, IRunRecord, isFinal, PipelineApi } from './api';
 
 const ACTIVE_INTERVAL_MS = 1000;
 const IDLE_INTERVAL_MS = 10000;
@@ -25,6 +26,11 @@ export function sameSource(source: string | null, path: string): boolean {
   const a = clean(source);
   const b = clean(path);
   return a === b || a.endsWith(`/${b}`);
+}
+
+/** Whether a filter lets every run through. */
+export function isUnfiltered(filter: IRunFilter): boolean {
+  return !filter.source && !filter.status?.length && !filter.runtime;
 }
 
 export class RunModel implements IDisposable {
@@ -47,6 +53,29 @@ export class RunModel implements IDisposable {
     return this._runs;
   }
 
+  /** What the Runs panel lists: the runs the server matches to this filter; changing it reads them at once. */
+  get filter(): IRunFilter {
+    return this._filter;
+  }
+
+  set filter(filter: IRunFilter) {
+    this._filter = filter;
+    this._filtered = isUnfiltered(filter) ? null : [];
+    this._filtering = !isUnfiltered(filter);
+    this._changed.emit();
+    void this.refresh();
+  }
+
+  /** The newest runs matching `filter` (the recent runs when nothing is filtered), newest first. */
+  get filtered(): readonly IRunRecord[] {
+    return this._filtered ?? this._runs;
+  }
+
+  /** Whether the runs of a new filter are being read (`filtered` is empty until they are). */
+  get filtering(): boolean {
+    return this._filtering;
+  }
+
   /** Why the last poll failed, while it fails. */
   get error(): string | null {
     return this._error;
@@ -62,7 +91,8 @@ export class RunModel implements IDisposable {
   }
 
   run(runId: string): IRunRecord | null {
-    return this._runs.find(run => run.id === runId) ?? null;
+    const byId = (run: IRunRecord): boolean => run.id === runId;
+    return this._runs.find(byId) ?? this._filtered?.find(byId) ?? null;
   }
 
   /** The newest run of a file. */
@@ -139,7 +169,11 @@ export class RunModel implements IDisposable {
 
   private async _load(): Promise<void> {
     try {
-      const listed = await this.api.runs(LIMIT);
+      const filter = this._filter;
+      const [listed, filtered] = await Promise.all([
+        this.api.runs(LIMIT),
+        isUnfiltered(filter) ? null : this.api.runs(LIMIT, filter)
+      ]);
       const byId = new Map(listed.map(run => [run.id, run]));
       const fresh = await Promise.all(
         [...this._watched.keys()]
@@ -152,6 +186,12 @@ export class RunModel implements IDisposable {
         }
       }
       this._runs = [...byId.values()].sort((a, b) => b.submitted - a.submitted);
+      if (filter === this._filter) {
+        // A watched run's fresh state stands in for the listed one (when the filter changed meanwhile, the
+        // refresh it asked for reads the new list).
+        this._filtered = filtered && filtered.map(run => byId.get(run.id) ?? run);
+        this._filtering = false;
+      }
       this._error = null;
       this._updated = new Date();
     } catch (error) {
@@ -159,7 +199,7 @@ export class RunModel implements IDisposable {
       this._changed.emit();
       throw error; // the poll backs off
     }
-    const active = this._runs.some(run => !isFinal(run.status));
+    const active = [...this._runs, ...this.filtered].some(run => !isFinal(run.status));
     this._poll.frequency = { ...this._poll.frequency, interval: active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS };
     this._changed.emit();
   }
@@ -167,6 +207,10 @@ export class RunModel implements IDisposable {
   private readonly _poll: Poll;
   private _changed = new Signal<this, void>(this);
   private _runs: IRunRecord[] = [];
+  private _filter: IRunFilter = {};
+  /** The filtered runs; null when nothing is filtered (`filtered` is then `runs`). */
+  private _filtered: IRunRecord[] | null = null;
+  private _filtering = false;
   private _error: string | null = null;
   private _updated: Date | null = null;
   /** Run ids asked of their runtime on each poll, with how many views watch each. */

@@ -58,6 +58,9 @@ async def test_runtime_configuration_lifecycle(jp_fetch: Any, jp_data_dir: Path,
     bad = {**update, "metadata": {**update["metadata"], "cos_bucket": "Not A Bucket", "auth_type": "DEX_LDAP"}}
     code, error = await api_call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=bad)
     assert code == 400 and "metadata.cos_bucket" in error["message"]
+    unknown_auth = {**update, "metadata": {**update["metadata"], "auth_type": "DEX_OIDC"}}
+    code, error = await api_call(jp_fetch, "PUT", "runtime-configs", "team_kfp", body=unknown_auth)
+    assert code == 400 and "metadata.auth_type: 'DEX_OIDC' is not one of ['NO_AUTHENTICATION'," in error["message"]
     code, error = await api_call(jp_fetch, "POST", "runtime-configs", body={"display_name": "x", "schema_name": "local",
                                                                         "metadata": {}})
     assert code == 400 and "schema_name must name a runtime that takes configurations: kfp" in error["message"]
@@ -69,7 +72,9 @@ async def test_runtime_configuration_lifecycle(jp_fetch: Any, jp_data_dir: Path,
     assert code == 200 and tested["ok"] is True and "bucket 'bucket' is reachable" in tested["message"]
     code, runtimes = await api_call(jp_fetch, "GET", "runtimes")
     kfp = next(r for r in runtimes["runtimes"] if r["name"] == "kfp")
-    assert kfp["config_schema"]["properties"]["metadata"]["properties"]["api_password"]["writeOnly"] is True
+    fields = kfp["config_schema"]["properties"]["metadata"]["properties"]
+    assert fields["api_password"]["writeOnly"] is True
+    assert {"const": "DEX_STATIC_PASSWORDS", "title": "Dex static passwords"} in fields["auth_type"]["oneOf"]
     assert runtimes["runtime_configs"] == ["team_kfp"]
     assert (await api_call(jp_fetch, "DELETE", "runtime-configs", "team_kfp"))[0] == 204
     assert (await api_call(jp_fetch, "GET", "runtime-configs", "team_kfp"))[0] == 404

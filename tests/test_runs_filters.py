@@ -120,7 +120,9 @@ async def test_run_answers_carry_artifact_urls_not_server_paths(jp_fetch: Any, j
     nodes = {n["id"]: n for n in run["nodes"]}
     log_url = f"{jp_base_url}pipeline/runs/{run['id']}/nodes/boom/log"
     assert nodes["boom"]["artifacts"] == {"log": log_url}
-    assert log_url in nodes["boom"]["error"] and log_url in run["error"]
+    # The errors say the last line (the run's names the node); the log is linked as the node's artifact, not quoted.
+    assert nodes["boom"]["error"] == "Failed with exit code 1: the disk is on fire"
+    assert run["error"] == "Node 'boom' (boom.py) failed with exit code 1: the disk is on fire"
     code, listing = await api_call(jp_fetch, "GET", "runs")
     for body in (answer, listing):
         assert str(jp_data_dir) not in json.dumps(body) and "log.txt" not in json.dumps(body)

@@ -1,7 +1,8 @@
 """Everything the browser tests talk to, started on 127.0.0.1 and stopped on SIGTERM / SIGINT.
 
 - a temporary workspace: the example pipeline (`hello_pipeline/`), an invalid copy of it
-  (`invalid_pipeline/`, whose "Per station" node names a notebook that does not exist), and `editor/` for the
+  (`invalid_pipeline/`, whose "Per station" node names a notebook that does not exist), a pipeline with a long
+  name whose second notebook raises (`failing_pipeline/`, for the Runs panel's tests), and `editor/` for the
   editor's tests: the example's script and two notebooks, a pipeline with a supernode, comments and fields the
   editor does not know (`supernode.pipeline`), and a file that is not a pipeline (`broken.pipeline`);
 - the KFP API test server (`tests/kfp_server`, in this process, bearer token required) and moto_server (S3 with
@@ -46,6 +47,10 @@ START_TIMEOUT = 120.0
 # The node of the invalid pipeline whose file is missing, and the file it names.
 INVALID_NODE = "per-station"
 MISSING_FILE = "no_such_notebook.ipynb"
+# The failing pipeline's nodes: one that succeeds (with an output), the one that raises and its error, one skipped.
+FAILING_NODES = {"succeeds": "prepare", "fails": "train", "skipped": "evaluate"}
+FAILING_MESSAGE = "the learning rate must be positive"
+SCHEMA_URL = "http://api.dataplatform.ibm.com/schemas/common-pipeline/pipeline-flow/pipeline-flow-v3-schema.json"
 # The example's files that the editor's tests draw pipelines of (copied into `editor/`).
 EDITOR_FILES = ("generate_data.py", "summarize.ipynb", "per_station.ipynb")
 
@@ -77,6 +82,9 @@ def make_workspace(root: Path) -> dict[str, Any]:
         shutil.copyfile(EXAMPLE / name, editor_dir / name)
     (editor_dir / "supernode.pipeline").write_text(json.dumps(supernode_pipeline(), indent=2), encoding="utf-8")
     (editor_dir / "broken.pipeline").write_text('{"doc_type": "pipeline", "pipelines": [', encoding="utf-8")
+    failing_dir = root / "failing_pipeline"
+    failing_dir.mkdir()
+    write_failing_pipeline(failing_dir)
     return {
         "pipeline": "hello_pipeline/hello_pipeline.pipeline",
         "invalid_pipeline": "invalid_pipeline/invalid_pipeline.pipeline",
@@ -86,7 +94,41 @@ def make_workspace(root: Path) -> dict[str, Any]:
         "editor_files": list(EDITOR_FILES),
         "supernode_pipeline": "editor/supernode.pipeline",
         "broken_pipeline": "editor/broken.pipeline",
+        "failing_pipeline": "failing_pipeline/failing.pipeline",
+        "failing_nodes": FAILING_NODES,
+        "failing_error": f"ValueError: {FAILING_MESSAGE}",
     }
+
+
+def write_failing_pipeline(folder: Path) -> None:
+    """`failing.pipeline`, named longer than the sidebar is wide: "Prepare the features" (a notebook that prints
+    "3 rows prepared"), then "Train the model" (a notebook whose second cell raises), then "Evaluate the model"
+    (a script, skipped)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    cells = {"prepare_features.ipynb": ["rows = [1, 2, 3]\nprint(f'{len(rows)} rows prepared')"],
+             "train_model.ipynb": ["rate = -0.1", f"raise ValueError({FAILING_MESSAGE!r})"]}
+    for name, sources in cells.items():
+        nbformat.write(new_notebook(cells=[new_code_cell(source) for source in sources], metadata=kernel),
+                       folder / name)
+    (folder / "evaluate.py").write_text("print('evaluated')\n", encoding="utf-8")
+    prepare = _generic_node(FAILING_NODES["succeeds"], "execute-notebook-node", "Prepare the features",
+                            "prepare_features.ipynb", 40, 120)
+    train = _generic_node(FAILING_NODES["fails"], "execute-notebook-node", "Train the model", "train_model.ipynb",
+                          300, 120, [_link("prepare-train", FAILING_NODES["succeeds"])])
+    evaluate = _generic_node(FAILING_NODES["skipped"], "execute-python-node", "Evaluate the model", "evaluate.py",
+                             560, 120, [_link("train-evaluate", FAILING_NODES["fails"])])
+    primary = {
+        "id": "primary", "nodes": [prepare, train, evaluate], "runtime_ref": "",
+        "app_data": {"version": 8, "properties": {
+            "name": "nightly_feature_engineering_and_model_training", "runtime": "Generic",
+            "pipeline_defaults": {"runtime_image": "quay.io/jupyter/scipy-notebook:2024-05-27"}}},
+    }
+    document = {"doc_type": "pipeline", "version": "3.0", "json_schema": SCHEMA_URL, "id": "failing-document",
+                "primary_pipeline": "primary", "pipelines": [primary], "schemas": []}
+    (folder / "failing.pipeline").write_text(json.dumps(document, indent=2), encoding="utf-8")
 
 
 def _port(port_id: str, label: str, links: list[dict[str, str]] | None = None, **extra: str) -> dict[str, Any]:
@@ -164,8 +206,7 @@ def supernode_pipeline() -> dict[str, Any]:
     }
     return {
         "doc_type": "pipeline", "version": "3.0",
-        "json_schema": "http://api.dataplatform.ibm.com/schemas/common-pipeline/pipeline-flow/"
-                       "pipeline-flow-v3-schema.json",
+        "json_schema": SCHEMA_URL,
         "id": "supernode-document", "primary_pipeline": "primary", "pipelines": [primary, subflow], "schemas": [],
         "x_other_tool": {"opened_by": "ui-tests"},
     }

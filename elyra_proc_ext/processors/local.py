@@ -32,7 +32,12 @@ KILL_GRACE_SECONDS = 5
 
 
 class NodeFailure(Exception):
-    """A node that did not succeed; the message is what the user sees."""
+    """A node that did not succeed. The message names the node, for the run's error; `reason` is the node's own
+    error, shown where the node is already named (the Runs panel, the CLI's node line), so it does not repeat it."""
+
+    def __init__(self, node: Node, reason: str) -> None:
+        super().__init__(f"Node '{node.name}' ({node.filename}) {reason}")
+        self.reason = reason[:1].upper() + reason[1:]
 
 
 class LocalProcessor(PipelineProcessor):
@@ -99,7 +104,8 @@ class LocalProcessor(PipelineProcessor):
                     succeeded[node.id] = error is None
                     if error is not None:
                         failures.append(str(error))
-                        context.node_state(node.id, RunStatus.FAILED, error=str(error))
+                        reason = error.reason if isinstance(error, NodeFailure) else str(error)
+                        context.node_state(node.id, RunStatus.FAILED, error=reason)
                     else:
                         context.node_state(node.id, RunStatus.SUCCEEDED)
                 context.progress(f"{sum(succeeded.values())} of {len(pipeline.nodes)} nodes done")
@@ -129,16 +135,15 @@ class LocalProcessor(PipelineProcessor):
             try:
                 return_code = await _execute(launcher, request)
             except (OSError, LauncherGone) as error:
-                raise NodeFailure(f"Node '{node.name}' ({node.filename}) could not run: {error}") from None
+                raise NodeFailure(node, f"could not run: {error}") from None
             if return_code != 0:
                 detail = await asyncio.to_thread(_last_line, log_path)
-                raise NodeFailure(f"Node '{node.name}' ({node.filename}) failed with exit code {return_code}: "
-                                  f"{detail or 'no output'}. Full log: {log_path}")
+                # The log is the node's artifact, which every client links to: its server path is not repeated.
+                raise NodeFailure(node, f"failed with exit code {return_code}: {detail or 'no output'}")
             missing = [output for output in node.outputs
                        if not glob.glob(str(source.parent / posixpath.normpath(output)))]
             if missing:
-                raise NodeFailure(f"Node '{node.name}' finished but did not produce its declared output(s): "
-                                  f"{', '.join(missing)}.")
+                raise NodeFailure(node, f"finished but did not produce its declared output(s): {', '.join(missing)}.")
 
     def _command(self, node: Node, source: Path, node_dir: Path, artifacts: dict[str, str]) -> dict[str, Any]:
         """What the launcher starts: a notebook it runs itself, or a command."""
@@ -151,9 +156,9 @@ class LocalProcessor(PipelineProcessor):
             return {"argv": [sys.executable, str(source)]}
         rscript = shutil.which(self.rscript)
         if rscript is None:
-            raise NodeFailure(f"Node '{node.name}' is an R script but '{self.rscript}' is not installed on this "
-                              "server: install R (for example `apt-get install r-base-core`) or set "
-                              "c.LocalProcessor.rscript.")
+            raise NodeFailure(node, f"cannot run: it is an R script and '{self.rscript}' is not installed on this "
+                                    "server: install R (for example `apt-get install r-base-core`) or set "
+                                    "c.LocalProcessor.rscript.")
         return {"argv": [rscript, str(source)]}
 
 

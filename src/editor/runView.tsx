@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import { INodeRecord, IRunRecord, isFinal } from '../api';
-import { LinkButton } from '../controls';
+import { Button, LinkButton } from '../controls';
 import { durationOf, formatDuration, shortId, statusText } from '../format';
 
 export function RunStatus(props: {
@@ -71,16 +71,16 @@ export function NodeRunDetails(props: {
           <dt>Output</dt>
           <dd className="elyra-proc-actions">
             {artifacts.map(name => (
-              <button
+              <Button
                 key={name}
-                type="button"
-                className="jp-Button jp-mod-styled jp-mod-reject elyra-proc-small-button"
-                data-testid={`elyra-proc-details-artifact-${name}`}
+                kind="reject"
+                small
+                testId={`elyra-proc-details-artifact-${name}`}
                 aria-label={`Open the ${name} of ${record.name} in run ${shortId(run.id)}`}
                 onClick={() => props.onOpenArtifact(run, record, name)}
               >
                 {ARTIFACT_LABELS[name] ?? name}
-              </button>
+              </Button>
             ))}
           </dd>
         </>

@@ -3,35 +3,47 @@
  * (runtime configurations), with the commands that show and refresh the runs.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, IWidgetTracker } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { ISearchProviderRegistry } from '@jupyterlab/documentsearch';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { SidePanel } from '@jupyterlab/ui-components';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import { PipelineApi } from '../api';
-import { openArtifact } from '../artifacts';
+import { artifactSearch, ArtifactViewer } from '../artifacts';
 import { runsIcon } from '../icons';
 import { RunModel } from '../runModel';
 import { RunsPanel } from '../runsPanel';
-import { CommandIDs, IPipelineApi, IPipelineSidebar, IRunModel, SIDEBAR_ID } from '../tokens';
+import type { PipelineEditorDocument } from '../editor/editorDocument';
+import { CommandIDs, IPipelineApi, IPipelineEditorTracker, IPipelineSidebar, IRunModel, SIDEBAR_ID } from '../tokens';
 
 export const CATEGORY = 'Pipelines';
+
+/** How much of the sidebar's height the runs take beside each other section: 3 to 1. */
+const RUNS_SHARE = 3;
 
 export const runsPlugin: JupyterFrontEndPlugin<IPipelineSidebar> = {
   id: 'elyra-proc-ext:runs',
   description: 'The Pipeline Runs sidebar: recent runs, their nodes, logs and executed notebooks.',
   autoStart: true,
-  requires: [IPipelineApi, IRunModel],
-  optional: [ILayoutRestorer, IRenderMimeRegistry, ICommandPalette],
+  requires: [IPipelineApi, IRunModel, IRenderMimeRegistry, IEditorServices],
+  // The editors are optional (the editor plugin does not need the sidebar): "This pipeline only" follows them.
+  optional: [ILayoutRestorer, ICommandPalette, IPipelineEditorTracker, ISearchProviderRegistry],
   provides: IPipelineSidebar,
   activate: (
     app: JupyterFrontEnd,
     api: PipelineApi,
     runs: RunModel,
+    rendermime: IRenderMimeRegistry,
+    editorServices: IEditorServices,
     restorer: ILayoutRestorer | null,
-    rendermime: IRenderMimeRegistry | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    editors: IWidgetTracker<PipelineEditorDocument> | null,
+    search: ISearchProviderRegistry | null
   ): IPipelineSidebar => {
+    const artifacts = new ArtifactViewer(app, api, rendermime, editorServices);
+    search?.add('elyra-proc-artifacts', artifactSearch);
     app.commands.addCommand(CommandIDs.openArtifact, {
       label: 'Open Run Artifact',
       execute: async args => {
@@ -39,7 +51,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IPipelineSidebar> = {
         const run = runs.run(runId) ?? (await api.run(runId));
         const node = run.nodes.find(n => n.id === args.nodeId);
         if (node) {
-          await openArtifact(app, api, rendermime, run, node, String(args.name ?? ''));
+          await artifacts.open(run, node, String(args.name ?? ''));
         }
       }
     });
@@ -62,6 +74,14 @@ export const runsPlugin: JupyterFrontEndPlugin<IPipelineSidebar> = {
     heading.node.textContent = 'Pipelines';
     sidebar.header.addWidget(heading);
     sidebar.addWidget(runsPanel);
+    if (editors) {
+      const followEditor = (): void => {
+        runsPanel.pipeline = editors.currentWidget?.context.path ?? null;
+      };
+      editors.currentChanged.connect(followEditor);
+      editors.widgetUpdated.connect(followEditor); // the file was renamed
+      followEditor();
+    }
     app.shell.add(sidebar, 'left', { rank: 650 });
     restorer?.add(sidebar, SIDEBAR_ID);
 
@@ -89,6 +109,14 @@ export const runsPlugin: JupyterFrontEndPlugin<IPipelineSidebar> = {
     for (const command of [CommandIDs.showRuns, CommandIDs.refreshRuns]) {
       palette?.addItem({ command, category: CATEGORY });
     }
-    return { addSection: section => sidebar.addWidget(section), showSection };
+    const addSection = (section: Widget): void => {
+      sidebar.addWidget(section);
+      // The runs list fills most of the height and scrolls inside; the other sections take the rest.
+      const sizes = sidebar.widgets.map(widget => (widget === runsPanel ? RUNS_SHARE : 1));
+      if (sidebar.content instanceof AccordionPanel) {
+        sidebar.content.setRelativeSizes(sizes);
+      }
+    };
+    return { addSection, showSection };
   }
 };

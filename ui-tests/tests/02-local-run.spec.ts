@@ -3,18 +3,7 @@
  * every node has succeeded; the canvas shows the same states. Takes the README's screenshots of the editor after
  * the run, in the light and the dark theme.
  */
-import { Page } from '@playwright/test';
-
-import { canvasNode, dialog, expect, openPipeline, runFromView, saveScreenshot, test } from './fixtures';
-
-/** Choose a JupyterLab theme from the Settings menu and wait until it applies. */
-async function chooseTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterLab Dark'): Promise<void> {
-  await page.locator('.lm-MenuBar-item', { hasText: 'Settings' }).click();
-  await page.locator('.lm-Menu-item', { hasText: /^Theme$/ }).hover();
-  await page.locator('.lm-Menu-item', { hasText: new RegExp(`^${theme}$`) }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme);
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme.endsWith('Light') ? 'true' : 'false');
-}
+import { canvasNode, chooseTheme, dialog, expect, openPipeline, runFromView, saveScreenshot, test } from './fixtures';
 
 const NODES = ['generate', 'summarize', 'per-station', 'report'];
 

@@ -1,6 +1,8 @@
 /**
  * Create a Kubeflow Pipelines runtime configuration in the sidebar (pointing at the KFP API test server and
- * moto_server), test its connection, submit the example pipeline to it, and see the run URL and experiment id.
+ * moto_server), test its connection, see the result marked stale once its form changes, submit the example pipeline
+ * to it, and see the run URL and experiment id. The form, the panel and the Run and Export dialogs are taken in the
+ * light and the dark theme.
  */
 import {
   dialog,
@@ -9,6 +11,7 @@ import {
   openPipeline,
   runFromView,
   saveScreenshot,
+  saveScreenshotsInBothThemes,
   showSidebar,
   test
 } from './fixtures';
@@ -29,9 +32,15 @@ test('a new KFP configuration takes a submission to the KFP test server', async 
   const field = (label: string) => editor.getByLabel(label, { exact: true });
   await field('Display name').fill(DISPLAY_NAME);
   await field('Kubeflow Pipelines API endpoint').fill(kfp.endpoint);
+  // Choices are shown with the schema's titles, never as the stored identifiers (DEX_STATIC_PASSWORDS).
+  const authTypes = await field('Authentication').locator('option').allTextContents();
+  expect(authTypes).toEqual(expect.arrayContaining(['No authentication', 'Dex static passwords', 'Dex LDAP']));
+  expect(authTypes.filter(text => /^[A-Z_]+$/.test(text))).toEqual([]);
+  await expect(field('Authentication').locator('option:checked')).toHaveText('No authentication');
   // Credentials appear only for the authentication types that use them.
   await expect(field('Password or token')).toHaveCount(0);
   await field('Authentication').selectOption({ label: 'Dex static passwords' });
+  await expect(field('Authentication').locator('option:checked')).toHaveText('Dex static passwords');
   await expect(field('Username')).toBeVisible();
   await field('Authentication').selectOption({ label: 'Existing bearer token' });
   await expect(field('Username')).toHaveCount(0);
@@ -45,7 +54,7 @@ test('a new KFP configuration takes a submission to the KFP test server', async 
   await field('Access key').fill(s3.access_key);
   await field('Secret key').fill(s3.secret_key);
   await field('Display name').scrollIntoViewIfNeeded();
-  await saveScreenshot(page, testInfo, '05-kfp-configuration-form');
+  await saveScreenshotsInBothThemes(page, testInfo, '05-kfp-configuration-form');
   await editor.getByTestId('elyra-proc-config-save').click();
   await expect(editor).toBeHidden();
 
@@ -53,12 +62,57 @@ test('a new KFP configuration takes a submission to the KFP test server', async 
   await expect(config).toHaveCount(1);
   const name = (await config.getAttribute('data-config-name'))!;
   await expect(config).toContainText(kfp.endpoint);
-  await config.getByRole('button', { name: `Test the connection of ${DISPLAY_NAME}` }).click();
+  // Saved with the stored identifiers, as Elyra writes them.
+  const stored = await page.request.get(
+    `${servers.jupyter.url}/pipeline/runtime-configs/${name}?token=${servers.jupyter.token}`
+  );
+  expect((await stored.json()).metadata).toMatchObject({
+    auth_type: 'EXISTING_BEARER_TOKEN',
+    cos_auth_type: 'USER_CREDENTIALS',
+    engine: 'Argo'
+  });
+  const testButton = config.getByRole('button', { name: `Test the connection of ${DISPLAY_NAME}` });
+  await testButton.click();
   const tested = config.getByTestId(`elyra-proc-config-test-result-${name}`);
   await expect(tested).toHaveAttribute('data-ok', 'true', { timeout: 60_000 });
+  await expect(tested).toHaveAttribute('data-stale', 'false');
 
-  // Submit the example pipeline to it.
+  // Editing the configuration makes that result stale (it tested the stored settings); a new test is current again.
+  await config.getByRole('button', { name: `Edit ${DISPLAY_NAME}` }).click();
+  await expect(editor).toBeVisible();
+  await expect(tested).toHaveAttribute('data-stale', 'false'); // opening the form (rjsf filling defaults) is no edit
+  await field('Description').fill('Edited after the test');
+  await expect(tested).toHaveAttribute('data-stale', 'true');
+  await expect(tested).toContainText('Stale');
+  await expect(tested).toHaveAttribute('data-ok', 'true');
+  await saveScreenshotsInBothThemes(page, testInfo, '05-kfp-connection-test-stale');
+  await editor.getByTestId('elyra-proc-config-cancel').click();
+  await expect(editor).toBeHidden();
+  await testButton.click();
+  await expect(tested).toHaveAttribute('data-stale', 'false', { timeout: 60_000 });
+  await expect(tested).toHaveAttribute('data-ok', 'true', { timeout: 60_000 });
+  await expect(tested).not.toContainText('Stale');
+
+  // Submit the example pipeline to it; first the Run and Export dialogs' pictures.
   const view = await openPipeline(page, servers.workspace.pipeline);
+  for (const [button, form, picture] of [
+    ['elyra-proc-run-button', 'elyra-proc-run-dialog', '05-kfp-run-dialog'],
+    ['elyra-proc-export-button', 'elyra-proc-export-dialog', '05-kfp-export-dialog']
+  ]) {
+    await saveScreenshotsInBothThemes(
+      page,
+      testInfo,
+      picture,
+      async () => {
+        await view.getByTestId(button).click();
+        await expect(page.getByTestId(form)).toBeVisible();
+      },
+      async () => {
+        await page.locator('.jp-Dialog').getByRole('button', { name: 'Cancel' }).click();
+        await expect(page.getByTestId(form)).toHaveCount(0);
+      }
+    );
+  }
   // A runtime configuration offers the experiment, by default the pipeline's name; run in another one.
   const EXPERIMENT = `ui-tests-experiment-${Date.now().toString(36)}`;
   await runFromView(page, view, `${DISPLAY_NAME} (Kubeflow Pipelines)`, async form => {

@@ -23,6 +23,10 @@ export interface IServers {
     editor_files: string[];
     supernode_pipeline: string;
     broken_pipeline: string;
+    /** The Runs panel's tests: a pipeline whose `fails` node raises `failing_error`, after `succeeds`. */
+    failing_pipeline: string;
+    failing_nodes: { succeeds: string; fails: string; skipped: string };
+    failing_error: string;
   };
 }
 
@@ -64,12 +68,46 @@ export const test = base.extend<{ servers: IServers; lab: Page }>({
 
 export { expect };
 
-/** Save a screenshot of the page to ui-tests/screenshots/NAME.png and attach it to the test's report. */
-export async function saveScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+/** Save a screenshot of the page (or of one element) to ui-tests/screenshots/NAME.png and attach it to the report. */
+export async function saveScreenshot(page: Page, testInfo: TestInfo, name: string, element?: Locator): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path: file });
+  await (element ?? page).screenshot({ path: file });
   await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/** Choose a JupyterLab theme from the Settings menu and wait until it applies. */
+export async function chooseTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterLab Dark'): Promise<void> {
+  await page.locator('.lm-MenuBar-item', { hasText: 'Settings' }).click();
+  await page.locator('.lm-Menu-item', { hasText: /^Theme$/ }).hover();
+  await page.locator('.lm-Menu-item', { hasText: new RegExp(`^${theme}$`) }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme);
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme.endsWith('Light') ? 'true' : 'false');
+}
+
+/**
+ * Screenshots NAME (light theme) and NAME-dark of what `show` shows. A dialog is modal (the Settings menu cannot be
+ * reached while it is open), so `hide` closes it before the theme changes and `show` opens it again; for views that
+ * stay, both do nothing. Ends in the light theme: the theme is a user setting, and the next steps want the default.
+ */
+export async function saveScreenshotsInBothThemes(
+  page: Page,
+  testInfo: TestInfo,
+  name: string,
+  show: () => Promise<void> = async () => undefined,
+  hide: () => Promise<void> = async () => undefined
+): Promise<void> {
+  await show();
+  await saveScreenshot(page, testInfo, name);
+  await hide();
+  await chooseTheme(page, 'JupyterLab Dark');
+  try {
+    await show();
+    await saveScreenshot(page, testInfo, `${name}-dark`);
+    await hide();
+  } finally {
+    await chooseTheme(page, 'JupyterLab Light');
+  }
 }
 
 /** A file browser entry by its exact name, in the folder shown. */
