@@ -232,6 +232,8 @@ function arrowTarget(graph: ILevelGraph, id: string, key: string, positions: Map
 /** Above this many nodes, React Flow draws only the nodes in view, and the canvas opens at a readable zoom. */
 const LARGE_GRAPH = 200;
 const START_ZOOM = 0.75;
+const FIT_VIEW_OPTIONS = { maxZoom: 1, padding: 0.15 };
+const MINIMAP_ROOM = { width: 560, height: 360 };
 
 /**
  * Where a large pipeline opens: its first nodes, readable (the minimap shows the rest). Fitting hundreds of
@@ -265,6 +267,29 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
   }
   const wrapper = React.useRef<HTMLDivElement>(null);
   const instance = React.useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
+  // Until the user pans or zooms, the pipeline stays fitted to the canvas when the canvas changes size (a tab
+  // opened beside the editor, the panel layout switching): otherwise its nodes end up out of view.
+  const userViewport = React.useRef(false);
+  // A canvas too small for a minimap beside the nodes shows none: it would cover them.
+  const [roomForMinimap, setRoomForMinimap] = React.useState(true);
+  React.useEffect(() => {
+    const element = wrapper.current;
+    if (!element) {
+      return;
+    }
+    const observer = new ResizeObserver(() => {
+      const { clientWidth: width, clientHeight: height } = element;
+      if (width === 0 || height === 0) {
+        return; // hidden
+      }
+      setRoomForMinimap(width >= MINIMAP_ROOM.width && height >= MINIMAP_ROOM.height);
+      if (!userViewport.current && !large) {
+        void instance.current?.fitView(FIT_VIEW_OPTIONS);
+      }
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [large]);
   // React Flow calls its selection handler again whenever the handler changes: keep it one function that
   // reads the latest selection, so a handler from a render with older nodes never undoes a new selection.
   const latest = React.useRef({ selected, onSelectionChange: props.onSelectionChange });
@@ -397,7 +422,11 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
         minZoom={0.05}
         maxZoom={2}
         fitView={!large}
-        fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
+        onMoveStart={event => {
+          // Only gestures come with an event; fitting, centring on a node and the zoom buttons do not.
+          userViewport.current ||= event !== null;
+        }}
         defaultViewport={large ? startViewport(graph) : undefined}
         attributionPosition="top-right"
         ariaLabelConfig={{
@@ -405,7 +434,7 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
         }}
       >
         <Background gap={24} size={1} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" className="elyra-proc-minimap" />
+        {roomForMinimap && <MiniMap pannable zoomable ariaLabel="Minimap" className="elyra-proc-minimap" />}
         <Controls showInteractive={false} aria-label="Zoom controls" />
       </ReactFlow>
     </div>
