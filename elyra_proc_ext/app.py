@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Int, Unicode, default
+from traitlets import Float, Int, Unicode, default
 
+from .catalogs import ComponentCatalogs, ReadLimits, default_catalogs_dir
 from .handlers import ROUTES
 from .manager import ProcessorManager, create_manager, default_data_dir, default_runtime_configs_dir
 from .redaction import redact_credentials
@@ -60,6 +62,11 @@ class ElyraProcExt(ExtensionApp):
                                          "Default: <jupyter data dir>/elyra_proc_ext.")
     runtime_configs_dir = Unicode(config=True, help="Directory of runtime configurations, in Elyra's format. "
                                                     "Default: <jupyter data dir>/metadata/runtimes.")
+    catalogs_dir = Unicode(config=True, help="Directory of component catalogs, in Elyra's format. "
+                                             "Default: <jupyter data dir>/metadata/component-catalogs.")
+    catalog_read_timeout = Float(ReadLimits.seconds, config=True,
+                                 help="Seconds one catalog entry (a URL) may take to read when a catalog is added or "
+                                      "refreshed; past it the entry is skipped and the answer says so.")
 
     max_request_bytes = Int(8 * 1024 * 1024, config=True,
                             help="Largest request body accepted under /pipeline/ (413 beyond, before parsing).")
@@ -72,6 +79,10 @@ class ElyraProcExt(ExtensionApp):
     def _default_runtime_configs_dir(self) -> str:
         return str(default_runtime_configs_dir())
 
+    @default("catalogs_dir")
+    def _default_catalogs_dir(self) -> str:
+        return str(default_catalogs_dir())
+
     def initialize_settings(self) -> None:
         redact_every_log_record()
         root_dir = Path(self.serverapp.root_dir).expanduser().resolve()
@@ -81,6 +92,10 @@ class ElyraProcExt(ExtensionApp):
             self.log.warning("Marked %d run(s) left unfinished by a stopped server as interrupted.", len(interrupted))
         manager.workers.warm_up()
         self.settings["elyra_proc_ext_manager"] = manager
+        catalogs = ComponentCatalogs(Path(self.catalogs_dir), Path(self.data_dir),
+                                     ReadLimits(self.catalog_read_timeout))
+        threading.Thread(target=catalogs.read_unread, name="elyra-proc-catalogs", daemon=True).start()
+        self.settings["elyra_proc_ext_catalogs"] = catalogs
         self.settings["elyra_proc_ext_max_request_bytes"] = self.max_request_bytes
 
     def initialize_handlers(self) -> None:

@@ -25,6 +25,7 @@ from .model import Severity  # dataclasses and an enum: cheap, unlike what is im
 if TYPE_CHECKING:
     from traitlets.config import Config
 
+    from .catalogs import ComponentCatalogs
     from .checker import Submission
     from .manager import ProcessorManager
     from .model import Issue
@@ -556,6 +557,72 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _catalogs() -> ComponentCatalogs:
+    """The server's component catalogs and their cache, as its configuration places them."""
+    from .catalogs import ComponentCatalogs, ReadLimits, default_catalogs_dir
+    from .manager import default_data_dir
+
+    settings = _server_config().get("ElyraProcExt", {})
+    return ComponentCatalogs(Path(settings.get("catalogs_dir") or default_catalogs_dir()),
+                             Path(settings.get("data_dir") or default_data_dir()),
+                             ReadLimits(float(settings.get("catalog_read_timeout") or ReadLimits.seconds)))
+
+
+def _catalog_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The catalog fields given as options; metadata fields only where an option was given."""
+    metadata = _assignments(args.set or [], args.set_from_env or [])
+    given = {"paths": args.path, "base_path": args.base_path, "categories": args.category,
+             "description": args.description, "include_subdirs": True if args.include_subdirs else None}
+    metadata.update({key: value for key, value in given.items() if value is not None})
+    body: dict[str, Any] = {"metadata": metadata}
+    body.update({key: value for key, value in (("schema_name", args.type), ("display_name", args.display_name))
+                 if value})
+    return body
+
+
+def _show_catalog(shown: dict[str, Any]) -> None:
+    print(f"{shown['name']} ({shown['schema_name']}): {shown['display_name']}")
+    for key, value in sorted(shown["metadata"].items()):
+        print(f"  {key}: {value}")
+    for component in shown.get("components", []):
+        print(f"  component {component['op']}  {component['name']}  ({component['source']})")
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    catalogs = _catalogs()
+    if args.action == "list":
+        listed = catalogs.list()
+        if args.json:
+            _emit({"catalogs": listed, "catalog_types": [kind["schema_name"] for kind in catalogs.types()]})
+        for catalog in [] if args.json else listed:
+            problems = f", {len(catalog['errors'])} unreadable" if catalog["errors"] else ""
+            print(f"{catalog['name']:<20} {catalog['schema_name']:<26} {catalog['component_count']:>3} components"
+                  f"{problems}  {catalog['display_name']}")
+        return EXIT_OK
+    if args.action == "remove":
+        catalogs.delete(args.name)
+        print(f"Removed component catalog '{args.name}'.")
+        return EXIT_OK
+    if args.action == "add":
+        shown = [catalogs.save({"name": args.name, "display_name": args.name, **_catalog_body(args)})]
+    elif args.action == "update":
+        body = _catalog_body(args)
+        body["metadata"] = {**catalogs.store.load(args.name).metadata, **body["metadata"]}
+        shown = [catalogs.save(body, args.name)]
+    elif args.action == "refresh":
+        shown = [catalogs.refresh(name) for name in ([args.name] if args.name else catalogs.store.names())]
+    else:
+        shown = [catalogs.get(args.name)]
+    if args.json:
+        _emit(shown if args.action == "refresh" and not args.name else shown[0])
+    for catalog in shown:
+        if not args.json:
+            _show_catalog(catalog)
+        for error in catalog["errors"]:
+            print(f"elyra-proc: {catalog['name']}: {error}", file=sys.stderr)
+    return EXIT_FAILED if args.action != "show" and any(catalog["errors"] for catalog in shown) else EXIT_OK
+
+
 def positive_count(text: str) -> int:
     """argparse type of a count: a whole number from 1 to COUNT_MAXIMUM."""
     try:
@@ -636,6 +703,26 @@ def build_parser() -> argparse.ArgumentParser:
                         "environment variable, so it stays out of shell history, e.g. api_password=KF_PASSWORD")
     config.add_argument("--from-file", type=Path, metavar="FILE", help="start from an Elyra configuration file "
                         "(a JSON object with display_name, schema_name and metadata)")
+    catalog = command("catalog", "List, show, add, update, remove or refresh component catalogs (Elyra's format and "
+                      "place); add, update and refresh read the catalog's sources and exit 1 when an entry cannot be "
+                      "read.", cmd_catalog)
+    catalog.add_argument("action", choices=("list", "show", "add", "update", "remove", "refresh"))
+    catalog.add_argument("name", nargs="?", help="catalog name (all actions but list; refresh without one: all)")
+    catalog.add_argument("--type", metavar="TYPE", help="catalog type of a new catalog: local-file-catalog, "
+                         "local-directory-catalog, url-catalog, elyra-kfp-examples-catalog or a plugged-in type")
+    catalog.add_argument("--display-name", metavar="TEXT")
+    catalog.add_argument("--description", metavar="TEXT")
+    catalog.add_argument("--path", action="append", metavar="PATH", help="a component file, directory or URL, by "
+                         "type (repeatable; replaces the stored list)")
+    catalog.add_argument("--base-path", metavar="DIR", help="the directory a local-file-catalog's paths are "
+                         "relative to")
+    catalog.add_argument("--include-subdirs", action="store_true", help="a local-directory-catalog also reads "
+                         "subdirectories")
+    catalog.add_argument("--category", action="append", metavar="NAME", help="palette category (repeatable)")
+    catalog.add_argument("--set", action="append", metavar="KEY=VALUE", help="another metadata field, e.g. "
+                         "auth_id=reader or verify_tls=false (repeatable)")
+    catalog.add_argument("--set-from-env", action="append", metavar="KEY=ENV_VAR", help="a secret field from an "
+                         "environment variable, e.g. auth_password=CATALOG_TOKEN")
     return parser
 
 
@@ -645,6 +732,8 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "config" and args.action != "list" and not args.name:
         parser.error(f"config {args.action} needs a configuration name")
+    if args.command == "catalog" and args.action not in ("list", "refresh") and not args.name:
+        parser.error(f"catalog {args.action} needs a catalog name")
     return args.handler(args)
 
 

@@ -71,6 +71,18 @@ class RuntimeConfigError(BadRequestError):
     """A runtime configuration that is missing (404), already there (409), unreadable or invalid (400)."""
 
 
+class CatalogError(BadRequestError):
+    """A component catalog that is missing (404), already there (409), unreadable or invalid (400)."""
+
+
+class CatalogReadError(BadRequestError):
+    """One entry of a component catalog (a file, a URL) could not be read; the message names it and says why."""
+
+
+class ComponentSpecError(BadRequestError):
+    """A component definition that cannot be used; the message names its source (file or URL) and the field."""
+
+
 class UnknownRunError(NotFoundError):
     """No run has this id, or the run has no such artifact."""
 
@@ -96,6 +108,7 @@ class KfpError(UpstreamError):
         self.conflict = conflict
 
 
-__all__ = ["BadRequestError", "CheckTimeoutError", "ConflictError", "ElyraProcError", "InsufficientStorageError",
-           "KfpAuthError", "KfpError", "NotFoundError", "RuntimeConfigError", "StorageError", "TooManyRequestsError",
-           "UnknownRunError", "UnsupportedError", "UpstreamError", "UsageError"]
+__all__ = ["BadRequestError", "CatalogError", "CatalogReadError", "CheckTimeoutError", "ComponentSpecError",
+           "ConflictError", "ElyraProcError", "InsufficientStorageError", "KfpAuthError", "KfpError", "NotFoundError",
+           "RuntimeConfigError", "StorageError", "TooManyRequestsError", "UnknownRunError", "UnsupportedError",
+           "UpstreamError", "UsageError"]

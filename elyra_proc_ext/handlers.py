@@ -11,11 +11,13 @@ import os
 import posixpath
 import re
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from http import HTTPStatus
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from jsonschema import Draft202012Validator
@@ -24,6 +26,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from .catalogs import ComponentCatalogs
 from .checker import Submission
 from .errors import BadRequestError, ElyraProcError, TooManyRequestsError, UnknownRunError
 from .manager import ProcessorManager, check_export_name
@@ -39,6 +42,7 @@ AUTH_RESOURCE = "pipeline"
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 CHOICES = {"wait": TRUE + FALSE, "paths": ("root", "pipeline")}
 ARTIFACT_CHUNK = 1024 * 1024
+T = TypeVar("T")
 
 
 class PipelineHandler(APIHandler):
@@ -49,6 +53,10 @@ class PipelineHandler(APIHandler):
     @property
     def manager(self) -> ProcessorManager:
         return self.settings["elyra_proc_ext_manager"]
+
+    @property
+    def catalogs(self) -> ComponentCatalogs:
+        return self.settings["elyra_proc_ext_catalogs"]
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -490,6 +498,60 @@ class RuntimeConfigHandler(PipelineHandler):
         self.finish()
 
 
+# Reading catalog sources (when one is added, updated or refreshed) may wait on slow URLs: in threads of its own,
+# never in the ones other routes share, so a few slow catalogs cannot stall them.
+CATALOG_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="elyra-proc-catalog-read")
+
+
+async def reading_sources(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(CATALOG_READS, function, *args)
+
+
+class CatalogsHandler(PipelineHandler):
+    """Component catalogs, and the catalog types on offer."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        catalogs = await asyncio.to_thread(self.catalogs.list)
+        self.reply({"catalogs": catalogs, "catalog_types": self.catalogs.types()})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("CatalogInput")
+        catalog = await reading_sources(self.catalogs.save, body)
+        self.set_header("Location", f"{self.base_url}pipeline/catalogs/{catalog['name']}")
+        self.reply(catalog, 201)
+
+
+class CatalogHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.reply(await asyncio.to_thread(self.catalogs.get, name))
+
+    @web.authenticated
+    @authorized
+    async def put(self, name: str) -> None:
+        body = self.json_body("CatalogInput")
+        self.reply(await reading_sources(self.catalogs.save, body, name))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        await asyncio.to_thread(self.catalogs.delete, name)
+        self.set_status(204)
+        self.finish()
+
+
+class CatalogRefreshHandler(PipelineHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        self.reply(await reading_sources(self.catalogs.refresh, name))
+
+
 RUN_ID = r"(?P<run_id>[^/]+)"
 ROUTES: list[tuple[str, type[PipelineHandler]]] = [
     ("pipeline/schedule", ScheduleHandler),
@@ -510,4 +572,7 @@ ROUTES: list[tuple[str, type[PipelineHandler]]] = [
     ("pipeline/runtime-configs", RuntimeConfigsHandler),
     ("pipeline/runtime-configs/(?P<name>[^/]+)", RuntimeConfigHandler),
     ("pipeline/runtime-configs/(?P<name>[^/]+)/test", RuntimeConfigTestHandler),
+    ("pipeline/catalogs", CatalogsHandler),
+    ("pipeline/catalogs/(?P<name>[^/]+)", CatalogHandler),
+    ("pipeline/catalogs/(?P<name>[^/]+)/refresh", CatalogRefreshHandler),
 ]

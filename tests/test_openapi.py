@@ -412,6 +412,25 @@ async def test_runtime_configurations(jp_fetch: Any, dead_endpoint: str) -> None
     assert code == 204
 
 
+async def test_component_catalogs(jp_fetch: Any, tmp_path: Path) -> None:
+    """Every documented answer of the catalog routes (tests/test_catalogs_rest_cli.py checks what they do)."""
+    (tmp_path / "components").mkdir()
+    (tmp_path / "components" / "c.yaml").write_text("name: C\nimplementation: {container: {image: alpine}}\n")
+    code, listing = await call(jp_fetch, "GET", "catalogs")
+    assert code == 200 and listing["catalogs"] == []
+    body = {"display_name": "Team", "schema_name": "local-directory-catalog",
+            "metadata": {"paths": [str(tmp_path / "components")]}}
+    code, created = await call(jp_fetch, "POST", "catalogs", body=body)
+    assert code == 201 and created["component_count"] == 1
+    assert (await call(jp_fetch, "POST", "catalogs", body=body))[0] == 409
+    assert (await call(jp_fetch, "POST", "catalogs", body={**body, "metadata": []}))[0] == 400
+    for method, path, payload in (("GET", (), None), ("PUT", (), body), ("POST", ("refresh",), None),
+                                  ("DELETE", (), None)):
+        for name, status in (("bad name!", 400), ("nothing", 404), ("team", 204 if method == "DELETE" else 200)):
+            code, answer = await call(jp_fetch, method, "catalogs", name, *path, body=payload)
+            assert code == status, (method, name, answer)
+
+
 async def test_runs_on_remote_runtimes(remote_state: dict[str, str], jp_fetch: Any) -> None:
     """Cancelling and reading runs handed to a runtime that cannot cancel, is not installed, is down or hangs."""
     expected = {"local": (400, "cannot cancel"), "gone": (409, "not available"),
