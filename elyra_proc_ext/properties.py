@@ -128,6 +128,7 @@ Parser = Callable[[Any, ParseContext], Any]
 Check = Callable[[Node, CheckContext], list[Issue]]
 TaskSetting = Callable[[Any, Node], None]  # (kfp PipelineTask, node)
 SpecSetting = Callable[[JSON, Node], None]  # (the task's dict in the compiled IR, node)
+PlatformSetting = Callable[[JSON, Node], None]  # (the task executor's Kubernetes config in the platform spec, node)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class NodeProperty:
     issue_type: str = "invalidNodeProperty"  # Elyra's issue type for a value no process can receive
     kfp_task: TaskSetting | None = None
     kfp_spec: SpecSetting | None = None
+    kfp_platform: PlatformSetting | None = None
     tailor: Callable[[JSON, FormContext], None] | None = None
 
     @property
@@ -473,11 +475,13 @@ def _set_secrets(task: Any, node: Node) -> None:
         kubernetes.use_secret_as_env(task, secret_name=name, secret_key_to_env=key_to_env)
 
 
-def _set_volumes(task: Any, node: Node) -> None:
-    from kfp import kubernetes
-
+def _set_volumes(config: JSON, node: Node) -> None:
+    """`pvcMount` entries as kfp-kubernetes' `mount_pvc` writes them. KFP's PvcMount has no read-only field (up to
+    kfp-kubernetes 2.17 and the KFP backend's driver), so `read_only` cannot reach the pod: the KFP processor warns."""
     for volume in node.mounted_volumes:
-        kubernetes.mount_pvc(task, pvc_name=volume.pvc_name, mount_path=volume.path, sub_path=volume.sub_path or "")
+        config.setdefault("pvcMount", []).append(
+            {"constant": volume.pvc_name, "pvcNameParameter": {"runtimeValue": {"constant": volume.pvc_name}},
+             "mountPath": volume.path, **({"subPath": volume.sub_path} if volume.sub_path else {})})
 
 
 def _set_tolerations(task: Any, node: Node) -> None:
@@ -488,18 +492,18 @@ def _set_tolerations(task: Any, node: Node) -> None:
                                   value=toleration.value or None, effect=toleration.effect or None)
 
 
-def _set_labels(task: Any, node: Node) -> None:
-    from kfp import kubernetes
+def pod_metadata(config: JSON, kind: str) -> dict[str, str]:
+    """The `podMetadata.labels` or `.annotations` of an executor's Kubernetes config, as `add_pod_label` and
+    `add_pod_annotation` write them; the compiler adds Elyra's own to the same place."""
+    return config.setdefault("podMetadata", {}).setdefault(kind, {})  # type: ignore[no-any-return]
 
-    for key, value in node.kubernetes_pod_labels.items():
-        kubernetes.add_pod_label(task, key, value)
+
+def _set_labels(config: JSON, node: Node) -> None:
+    pod_metadata(config, "labels").update(node.kubernetes_pod_labels)
 
 
-def _set_annotations(task: Any, node: Node) -> None:
-    from kfp import kubernetes
-
-    for key, value in node.kubernetes_pod_annotations.items():
-        kubernetes.add_pod_annotation(task, key, value)
+def _set_annotations(config: JSON, node: Node) -> None:
+    pod_metadata(config, "annotations").update(node.kubernetes_pod_annotations)
 
 
 def _set_shared_memory(task: Any, node: Node) -> None:
@@ -644,7 +648,8 @@ PROPERTIES: tuple[NodeProperty, ...] = (
             "path": {"type": "string"}, "pvc_name": {"type": "string"}, "sub_path": {"type": ["string", "null"]},
             "read_only": {"type": ["boolean", "null"]}}}},
         inherit=Inheritance(Merge.BY_KEY, "path"), parse=_volumes, check=_check_volumes,
-        kfp_task=_set_volumes, kfp="`pvcMount` of the task's Kubernetes executor.", local=ON_POD_ONLY),
+        kfp_platform=_set_volumes, kfp="`pvcMount` of the task's Kubernetes executor. Mounted read-write even when "
+        "`read_only` is set: KFP has no read-only PVC mount (validation warns).", local=ON_POD_ONLY),
     NodeProperty(
         "kubernetes_tolerations", "Kubernetes tolerations", "Taints of cluster nodes the pod tolerates.",
         form=_object_list({"type": "object", "properties": {
@@ -659,12 +664,14 @@ PROPERTIES: tuple[NodeProperty, ...] = (
     NodeProperty(
         "kubernetes_pod_labels", "Kubernetes pod labels", "Labels added to the node's pod.", form=KEY_VALUE_FORM,
         accepts=KEY_VALUE_LIST, inherit=Inheritance(Merge.BY_KEY, "key"), parse=_pairs, check=_check_labels,
-        kfp_task=_set_labels, kfp="`podMetadata.labels` of the task's Kubernetes executor.", local=ON_POD_ONLY),
+        kfp_platform=_set_labels, kfp="`podMetadata.labels` of the task's Kubernetes executor, beside Elyra's "
+        "`elyra/...` labels (which win on the same key).", local=ON_POD_ONLY),
     NodeProperty(
         "kubernetes_pod_annotations", "Kubernetes pod annotations", "Annotations added to the node's pod.",
         form=KEY_VALUE_FORM, accepts=KEY_VALUE_LIST, inherit=Inheritance(Merge.BY_KEY, "key"), parse=_pairs,
-        check=_check_annotations, kfp_task=_set_annotations,
-        kfp="`podMetadata.annotations` of the task's Kubernetes executor.", local=ON_POD_ONLY),
+        check=_check_annotations, kfp_platform=_set_annotations,
+        kfp="`podMetadata.annotations` of the task's Kubernetes executor, beside Elyra's `elyra/...` annotations "
+        "(which win on the same key).", local=ON_POD_ONLY),
     NodeProperty(
         "kubernetes_shared_mem_size", "Shared memory size", "Size of /dev/shm in the node's pod, in GB (the "
         "container default is 64 MB).",
@@ -692,6 +699,7 @@ BY_NAME = {prop.name: prop for prop in PROPERTIES}
 INHERITABLE = tuple(prop for prop in PROPERTIES if prop.inheritable)
 TASK_SETTINGS = tuple(prop.kfp_task for prop in PROPERTIES if prop.kfp_task)
 SPEC_SETTINGS = tuple(prop.kfp_spec for prop in PROPERTIES if prop.kfp_spec)
+PLATFORM_SETTINGS = tuple(prop.kfp_platform for prop in PROPERTIES if prop.kfp_platform)
 PIPELINE_ONLY_DEFAULTS: JSON = {
     "cos_object_prefix": {"type": "string", "title": "Object storage path prefix", "description": "Where in the "
                           "runtime configuration's bucket the run's archives and outputs go (KFP only).",

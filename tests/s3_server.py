@@ -1,4 +1,5 @@
 """A real S3-protocol server (moto_server) on 127.0.0.1 for tests, with credentials that are really checked.
+It also serves STS, for pods that assume a role with a web identity token (`S3Server.web_identity_sts`).
 
 moto accepts any credentials by default, which would leave request signing (ours and the bootstrapper's) untested.
 So the fixture creates an IAM user allowed `s3:*`, takes its access key, and then switches moto's authentication
@@ -16,13 +17,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,19 @@ import pytest
 START_TIMEOUT = 30.0
 REGION = "us-east-1"
 ALLOW_S3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+ALLOW_STS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}
+TRUST_WEB_IDENTITY = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.example.com"},
+    "Action": "sts:AssumeRoleWithWebIdentity"}]}
+
+
+@dataclass
+class WebIdentitySts:
+    """An STS endpoint for AssumeRoleWithWebIdentity, the role it lets pods assume, and each call's form fields."""
+
+    endpoint: str
+    role_arn: str
+    calls: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,73 @@ class S3Server:
                 if item["Key"].startswith(prefix):
                     found[item["Key"]] = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
         return found
+
+    @contextmanager
+    def web_identity_sts(self) -> Iterator[WebIdentitySts]:
+        """A role allowed s3:*, and an STS endpoint on 127.0.0.1 where pods assume it with a web identity token.
+
+        moto answers an unsigned AssumeRoleWithWebIdentity (which is what STS gets from pods) with a 500 while its
+        authentication is on: it reads every request's Authorization header. So this endpoint is a small proxy
+        that signs each call with the keys of a user allowed `sts:*` and passes it on to moto, which then issues
+        temporary keys for the role; moto checks those on every S3 request (key, signature, session token and the
+        role's policy). Other actions are refused, and every call is recorded."""
+        import boto3
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        suffix = uuid.uuid4().hex[:8]
+        with self.authentication_off():
+            iam = boto3.client("iam", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id="setup",
+                               aws_secret_access_key="setup")
+            role = iam.create_role(RoleName=f"pipelines-{suffix}",
+                                   AssumeRolePolicyDocument=json.dumps(TRUST_WEB_IDENTITY))["Role"]
+            iam.put_role_policy(RoleName=role["RoleName"], PolicyName="s3", PolicyDocument=json.dumps(ALLOW_S3))
+            iam.create_user(UserName=f"sts-proxy-{suffix}")
+            iam.put_user_policy(UserName=f"sts-proxy-{suffix}", PolicyName="sts",
+                                PolicyDocument=json.dumps(ALLOW_STS))
+            key = iam.create_access_key(UserName=f"sts-proxy-{suffix}")["AccessKey"]
+        signer = SigV4Auth(Credentials(key["AccessKeyId"], key["SecretAccessKey"]), "sts", REGION)
+        sts = WebIdentitySts("", role["Arn"])
+        upstream = self.endpoint
+
+        class Proxy(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                form = {name: values[0] for name, values in urllib.parse.parse_qs(body.decode()).items()}
+                sts.calls.append(form)
+                if form.get("Action") != "AssumeRoleWithWebIdentity":
+                    self.send_error(400, "only AssumeRoleWithWebIdentity is served here")
+                    return
+                request = AWSRequest("POST", f"{upstream}/", data=body,
+                                     headers={"Content-Type": self.headers.get("Content-Type", "")})
+                signer.add_auth(request)
+                forwarded = urllib.request.Request(f"{upstream}/", data=body, method="POST",
+                                                   headers=dict(request.headers.items()))
+                try:
+                    with urllib.request.urlopen(forwarded, timeout=30) as answer:
+                        status, reply = answer.status, answer.read()
+                except urllib.error.HTTPError as error:
+                    status, reply = error.code, error.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+        sts.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield sts
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
 
     @contextmanager
     def authentication_off(self) -> Iterator[None]:

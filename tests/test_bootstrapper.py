@@ -294,11 +294,18 @@ def python39() -> str | None:
 
 
 @pytest.mark.skipif(python39() is None, reason="needs a Python 3.9 interpreter")
-def test_runs_on_python_3_9(run_node: RunNode) -> None:
-    run = run_node("process.py", "--inputs", "raw/numbers.csv", "--outputs", "out/total.txt",
-                   upstream={"raw/numbers.csv": b"4\n5\n"}, python=python39() or "")
+def test_runs_on_python_3_9(run_node: RunNode, s3_server: S3Server, tmp_path: Path) -> None:
+    """With web identity credentials and KFP's output artifacts: every path added since 3.9 was the floor."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    with s3_server.web_identity_sts() as sts:
+        run = run_node("process.py", "--auth", "web-identity", "--inputs", "raw/numbers.csv", "--outputs",
+                       "out/total.txt", "--metrics-output", str(tmp_path / "kfp" / "metrics"),
+                       upstream={"raw/numbers.csv": b"4\n5\n"}, python=python39() or "", credentials_in_env=False,
+                       env=web_identity_env(sts.role_arn, token_file, sts.endpoint))
     assert run.returncode == 0, run.output
     assert run.objects["out/total.txt"] == b"9"
+    assert json.loads((tmp_path / "kfp" / "metrics").read_text()) == {"metrics": []}
 
 
 def load_bootstrapper() -> dict[str, Any]:
@@ -332,3 +339,108 @@ def test_signatures_match_botocore(method: str, key: str, params: dict[str, str]
     expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
     assert ours["Authorization"].endswith(f"Signature={expected}")
     assert "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token," in ours["Authorization"]
+
+
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.service-account-of-the-pod.signature"
+
+
+def web_identity_env(role_arn: str, token_file: Path, sts_endpoint: str) -> dict[str, str]:
+    """What EKS injects into a pod whose service account is bound to an IAM role, STS pointed at the test's."""
+    return {"AWS_ROLE_ARN": role_arn, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file),
+            "AWS_ENDPOINT_URL_STS": sts_endpoint}
+
+
+def test_web_identity_assumes_the_role_and_signs_with_its_temporary_keys(run_node: RunNode, s3_server: S3Server,
+                                                                         tmp_path: Path) -> None:
+    """moto checks every S3 request's key, signature, session token and the role's policy: the node's archive,
+    input and output only get through with the keys STS issued for the role."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    with s3_server.web_identity_sts() as sts:
+        run = run_node("process.py", "--auth", "web-identity", "--inputs", "raw/numbers.csv", "--outputs",
+                       "out/total.txt", upstream={"raw/numbers.csv": b"40\n2\n"}, credentials_in_env=False,
+                       env=web_identity_env(sts.role_arn, token_file, sts.endpoint))
+    assert run.returncode == 0, run.output
+    assert run.objects["out/total.txt"] == b"42"
+    assert [(call["Action"], call["Version"], call["RoleArn"], call["WebIdentityToken"]) for call in sts.calls] == [
+        ("AssumeRoleWithWebIdentity", "2011-06-15", sts.role_arn, TOKEN)]
+    assert f"assumed role {sts.role_arn} with the pod's web identity" in run.output
+    assert TOKEN not in run.output
+
+
+def test_web_identity_keys_alone_are_refused_by_the_storage(s3_server: S3Server) -> None:
+    """The check above can fail: moto takes the role's temporary keys with their session token, not without."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    with s3_server.web_identity_sts() as sts:
+        keys = boto3.client("sts", endpoint_url=sts.endpoint, region_name="us-east-1").assume_role_with_web_identity(
+            RoleArn=sts.role_arn, RoleSessionName="probe", WebIdentityToken=TOKEN)["Credentials"]
+    bucket = s3_server.make_bucket()
+    with_token = boto3.client("s3", endpoint_url=s3_server.endpoint, region_name="us-east-1",
+                              aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+                              aws_session_token=keys["SessionToken"])
+    with_token.put_object(Bucket=bucket, Key="ok.txt", Body=b"with the token")
+    with pytest.raises(ClientError) as refused:
+        s3_server.client(keys["AccessKeyId"], keys["SecretAccessKey"]).put_object(Bucket=bucket, Key="x", Body=b"")
+    assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({}, "cos_auth_type AWS_IAM_ROLES_FOR_SERVICE_ACCOUNTS needs AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in "
+         "the pod: run it with a service account bound to an IAM role"),
+    ({"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/x"}, "needs AWS_WEB_IDENTITY_TOKEN_FILE in the pod"),
+    ({"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/x", "AWS_WEB_IDENTITY_TOKEN_FILE": "/nonexistent/token"},
+     "cannot read the web identity token file /nonexistent/token (No such file or directory)"),
+])
+def test_web_identity_without_what_it_needs_says_so(run_node: RunNode, env: dict[str, str], message: str) -> None:
+    run = run_node("process.py", "--auth", "web-identity", credentials_in_env=False, env=env)
+    assert run.returncode == 1
+    assert message in run.output
+    assert "downloading" not in run.output
+
+
+@pytest.mark.parametrize(("env", "region", "endpoint"), [
+    ({"AWS_ENDPOINT_URL_STS": "https://sts.internal:8443/", "AWS_ENDPOINT_URL": "https://other"}, "eu-west-1",
+     "https://sts.internal:8443"),
+    ({"AWS_ENDPOINT_URL": "http://localstack:4566"}, "eu-west-1", "http://localstack:4566"),
+    ({}, "eu-west-1", "https://sts.eu-west-1.amazonaws.com"),
+    ({}, "cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn"),
+    ({"AWS_STS_REGIONAL_ENDPOINTS": "legacy"}, "eu-west-1", "https://sts.amazonaws.com"),
+    ({}, None, "https://sts.amazonaws.com"),
+])
+def test_sts_endpoint_is_chosen_as_the_aws_sdks_choose_it(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                          region: str | None, endpoint: str) -> None:
+    for name in ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL", "AWS_STS_REGIONAL_ENDPOINTS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_bootstrapper()["sts_endpoint"](region) == endpoint
+
+
+def test_temporary_keys_are_renewed_before_they_expire() -> None:
+    """A node running longer than the role session (an hour by default) signs its last uploads with fresh keys."""
+    import time
+
+    renewed = ("ASIARENEWED", "renewed-secret", "renewed-token", time.time() + 3600)
+    client = load_bootstrapper()["S3"]("http://127.0.0.1:9", "bucket", "ASIAOLD", "old-secret", "us-east-1",
+                                       "old-token", time.time() + 60, lambda: renewed)
+    headers = client._headers("GET", "/bucket/key", "", "UNSIGNED-PAYLOAD")
+    assert headers["x-amz-security-token"] == "renewed-token"
+    assert "Credential=ASIARENEWED/" in headers["Authorization"]
+
+
+def test_kfp_output_artifacts_are_handed_over_even_when_not_metrics(run_node: RunNode, workspace: Path,
+                                                                    tmp_path: Path) -> None:
+    """A metrics file KFP cannot read is still the node's artifact, without values for the UI."""
+    (workspace / "proj" / "odd.py").write_text(
+        "import pathlib\npathlib.Path('mlpipeline-metrics.json').write_text('accuracy: high')\n"
+        "pathlib.Path('mlpipeline-ui-metadata.json').write_text('{\"outputs\": []}')\n")
+    kfp = tmp_path / "kfp"
+    run = run_node("odd.py", "--metrics-output", str(kfp / "metrics"), "--ui-metadata-output", str(kfp / "ui"),
+                   "--executor-output", str(kfp / "executor_output.json"))
+    assert run.returncode == 0, run.output
+    assert (kfp / "metrics").read_text() == "accuracy: high"
+    assert (kfp / "ui").read_text() == '{"outputs": []}'
+    assert not (kfp / "executor_output.json").exists()  # no values to show
+    assert "mlpipeline-metrics.json is not a KFP metrics file (JSONDecodeError" in run.output

@@ -210,7 +210,11 @@ async def test_export_writes_the_compiled_yaml(manager: ProcessorManager, root: 
     spec = documents[0]
     assert sorted(spec["root"]["dag"]["tasks"]) == ["generate-data", "per-station", "report", "summarize"]
     assert sorted(spec["root"]["dag"]["tasks"]["report"]["dependentTasks"]) == ["per-station", "summarize"]
-    assert len(spec["components"]) == 1 and len(spec["deploymentSpec"]["executors"]) == 1
+    # An executor per node, for its own `elyra/node-name` label; one shared command, so the bootstrapper is in the
+    # file once (a YAML anchor and aliases), not once per node.
+    assert len(spec["components"]) == 4 and len(spec["deploymentSpec"]["executors"]) == 4
+    assert target.read_text().count("def hand_over_kfp_outputs(") == 1
+    assert len({id(executor["container"]["command"]) for executor in spec["deploymentSpec"]["executors"].values()}) == 1
     assert spec["root"]["inputDefinitions"]["parameters"]["ROWS"]["defaultValue"] == 200
     assert s3_server.secret_key not in target.read_text()
     prefix = details["object_storage_path"].split("/", 2)[2]

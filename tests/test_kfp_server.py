@@ -102,6 +102,21 @@ def lightweight(a: int = 1):
     save(x=add(a=a, b=2).output)
 
 
+@dsl.container_component
+def fields_op():
+    return dsl.ContainerSpec(image="python:3.11", command=["python3", "-c"],
+                             args=["import os; print('run', os.environ['RUN_ID'], 'team', os.environ['TEAM'])"])
+
+
+@dsl.pipeline(name="pod-fields")
+def pod_fields():
+    task = fields_op()
+    kubernetes.add_pod_label(task, "team", "ml")
+    kubernetes.use_field_path_as_env(task, "RUN_ID", "metadata.labels['pipeline/runid']")
+    kubernetes.use_field_path_as_env(task, "TEAM", "metadata.labels['team']")
+    kubernetes.use_field_path_as_env(task, "NOT_THERE", "metadata.annotations['missing']")
+
+
 def compile_to(tmp_path: Path, pipeline: Any) -> str:
     path = tmp_path / f"{pipeline.name}.yaml"
     compiler.Compiler().compile(pipeline, str(path))
@@ -377,3 +392,23 @@ def test_lightweight_python_components(kfp_server: KfpTestServer, tmp_path: Path
     tasks = kfp_server.runs[result.run_id].tasks
     assert tasks["add"].outputs == {"Output": 7}
     assert tasks["save"].artifacts["out"].read_text() == "sum=7"
+
+
+def test_field_path_env_reads_the_pods_labels(kfp_server: KfpTestServer, tmp_path: Path) -> None:
+    """The kubelet's `fieldRef`: the `podMetadata` labels, and `pipeline/runid`, which KFP puts on every pod."""
+    api = client(kfp_server)
+    result = api.create_run_from_pipeline_package(compile_to(tmp_path, pod_fields))
+    assert finish(api, result.run_id).state == "SUCCEEDED"
+    assert kfp_server.runs[result.run_id].tasks["fields-op"].env == {"RUN_ID": result.run_id, "TEAM": "ml",
+                                                                      "NOT_THERE": ""}
+    assert kfp_server.task_logs(result.run_id) == {"fields-op": f"run {result.run_id} team ml\n"}
+
+
+def test_output_artifacts_are_listed_in_the_run_details(kfp_server: KfpTestServer, tmp_path: Path) -> None:
+    api = client(kfp_server)
+    result = api.create_run_from_pipeline_package(compile_to(tmp_path, lightweight), arguments={"a": 5})
+    details = {task.display_name: task for task in finish(api, result.run_id).run_details.task_details}
+    assert details["add"].outputs is None  # a parameter, not an artifact
+    assert list(details["save"].outputs) == ["out"] and len(details["save"].outputs["out"].artifact_ids) == 1
+    task = kfp_server.runs[result.run_id].tasks["save"]
+    assert task.artifact_ids == {"out": details["save"].outputs["out"].artifact_ids[0]}

@@ -136,7 +136,7 @@ def test_a_good_value_passes_every_stage(prop: NodeProperty, root: Path) -> None
     assert validated(pipeline, root) == []
     compiled = compile_pipeline(pipeline, STAGING).to_yaml()
     if case.in_kfp is None:
-        assert prop.kfp_task is None and prop.kfp_spec is None
+        assert prop.kfp_task is None and prop.kfp_spec is None and prop.kfp_platform is None
         assert compiled == baseline_yaml()
     else:
         assert case.in_kfp in compiled and case.in_kfp not in baseline_yaml()

@@ -3,8 +3,11 @@
 The compiled pipeline embeds this file as text and runs it as `python3 -c SOURCE ARGS...` in the node's runtime
 image, so it uses the standard library only (Python 3.9+): nothing is downloaded or pip-installed when a pipeline
 runs. Steps: fetch the node's dependency archive and its upstream nodes' outputs from S3-compatible storage, run
-the notebook (papermill, else nbclient) or script, upload the executed notebook, the log and the declared outputs.
-Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --access-key/--secret-key and are never printed.
+the notebook (papermill, else nbclient) or script, upload the executed notebook, the log and the declared outputs,
+and hand the node's `mlpipeline-ui-metadata.json` / `mlpipeline-metrics.json` to KFP as output artifacts.
+Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --access-key/--secret-key, or with `--auth
+web-identity` from STS AssumeRoleWithWebIdentity (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: IAM roles for service
+accounts); none of them, nor the token, is ever printed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -38,6 +42,9 @@ CHUNK = 1024 * 1024
 PART_SIZE = int(os.environ.get("ELYRA_PROC_PART_SIZE", str(128 * CHUNK)))
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 CREDENTIAL_ERRORS = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken")
+RENEW_BEFORE = 300  # seconds before temporary credentials expire when they are renewed
+KFP_OUTPUTS = {"ui-metadata": ("mlpipeline-ui-metadata.json", {"outputs": []}),
+               "metrics": ("mlpipeline-metrics.json", {"metrics": []})}  # KFP's v1 file names, empty documents
 
 
 class Failure(Exception):
@@ -80,18 +87,22 @@ class S3:
     """A minimal S3 client: AWS Signature Version 4, path-style URLs, files streamed in chunks, a few retries."""
 
     def __init__(self, endpoint: str, bucket: str, access_key: str, secret_key: str, region: str,
-                 token: str | None = None) -> None:
+                 token: str | None = None, expires: float | None = None,
+                 renew: Callable[[], tuple[str, str, str, float]] | None = None) -> None:
         parts = urllib.parse.urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise Failure(f"object storage endpoint {endpoint!r} is not an http:// or https:// URL")
         self.endpoint, self.bucket, self.region, self.token = endpoint.rstrip("/"), bucket, region, token
         self.scheme, self.host, self.base = parts.scheme, parts.netloc, parts.path.rstrip("/")
         self._access_key, self._secret_key = access_key, secret_key
+        self._expires, self._renew = expires, renew
         context = ssl.create_default_context(cafile=os.environ.get("ELYRA_PROC_CA_BUNDLE") or None)
         self.opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
         self.timeout = float(os.environ.get("ELYRA_PROC_S3_TIMEOUT", "60"))
 
     def _headers(self, method: str, path: str, query: str, payload_hash: str) -> dict[str, str]:
+        if self._renew and self._expires is not None and time.time() > self._expires - RENEW_BEFORE:
+            self._access_key, self._secret_key, self.token, self._expires = self._renew()
         now = datetime.datetime.now(datetime.timezone.utc)
         amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
         headers = {"host": self.host, "x-amz-content-sha256": payload_hash, "x-amz-date": amz_date}
@@ -223,6 +234,11 @@ def parse_args(argv: list[str], secrets: list[str]) -> argparse.Namespace:
     parser.add_argument("--env", default="", help="the node's environment variables, a JSON object")
     parser.add_argument("--access-key")
     parser.add_argument("--secret-key")
+    parser.add_argument("--auth", choices=("keys", "web-identity"), default="keys",
+                        help="web-identity: assume AWS_ROLE_ARN with the token in AWS_WEB_IDENTITY_TOKEN_FILE")
+    for name in KFP_OUTPUTS:
+        parser.add_argument(f"--{name}-output", metavar="PATH", help="where KFP collects this output artifact")
+    parser.add_argument("--executor-output", metavar="PATH", help="KFP's executor output file (artifact metadata)")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     return parser.parse_args(argv)
 
@@ -240,7 +256,7 @@ def argv_secrets(argv: list[str]) -> list[str]:
 
 
 def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 
@@ -253,7 +269,91 @@ def split_list(value: str) -> list[str]:
     return items
 
 
-def connect(args: argparse.Namespace) -> S3:
+def sts_endpoint(region: str | None) -> str:
+    """Where STS is asked, as the AWS SDKs choose: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else the regional
+    endpoint of the pod's region (the global one without a region or with AWS_STS_REGIONAL_ENDPOINTS=legacy)."""
+    explicit = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    if region and os.environ.get("AWS_STS_REGIONAL_ENDPOINTS", "regional").strip().lower() != "legacy":
+        return f"https://sts.{region}.amazonaws.com" + (".cn" if region.startswith("cn-") else "")
+    return "https://sts.amazonaws.com"
+
+
+def _expiry(text: str) -> float:
+    """STS's Expiration (ISO 8601 UTC, fractions optional) as a Unix time; Python 3.9 cannot parse it alone."""
+    stamp = datetime.datetime.strptime(text.strip().rstrip("Z").split(".")[0], "%Y-%m-%dT%H:%M:%S")
+    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def assume_role_with_web_identity(region: str | None, secrets: list[str]) -> tuple[str, str, str, float]:
+    """Temporary keys for AWS_ROLE_ARN from STS AssumeRoleWithWebIdentity, with the pod's projected service
+    account token: (access key, secret key, session token, expiry). The token and the keys join `secrets`, so no
+    message can show them."""
+    role_arn, token_file = os.environ.get("AWS_ROLE_ARN", ""), os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE", "")
+    missing = [name for name, value in (("AWS_ROLE_ARN", role_arn), ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file))
+               if not value]
+    if missing:
+        raise Failure(f"cos_auth_type AWS_IAM_ROLES_FOR_SERVICE_ACCOUNTS needs {' and '.join(missing)} in the pod: "
+                      "run it with a service account bound to an IAM role (on EKS, annotated with "
+                      "eks.amazonaws.com/role-arn)")
+    try:
+        token = Path(token_file).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise Failure(f"cannot read the web identity token file {token_file} "
+                      f"({getattr(error, 'strerror', None) or type(error).__name__})") from None
+    if not token:
+        raise Failure(f"the web identity token file {token_file} is empty")
+    secrets.append(token)
+    endpoint = sts_endpoint(region)
+    body = urllib.parse.urlencode({
+        "Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": role_arn,
+        "RoleSessionName": os.environ.get("AWS_ROLE_SESSION_NAME") or f"elyra-{int(time.time())}",
+        "WebIdentityToken": token}).encode()
+    context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    request = urllib.request.Request(f"{endpoint}/", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    what = f"STS at {endpoint} (AssumeRoleWithWebIdentity for {role_arn})"
+    for attempt in range(1, 4):
+        try:
+            with opener.open(request, timeout=float(os.environ.get("ELYRA_PROC_S3_TIMEOUT", "60"))) as answer:
+                data = answer.read()
+            break
+        except urllib.error.HTTPError as error:
+            try:
+                reply = error.read()
+                code, detail = (_xml_texts(reply, "Code") or [""])[0], (_xml_texts(reply, "Message") or [""])[0]
+            except (ElementTree.ParseError, OSError):
+                code, detail = "", ""
+            message, retry = f"{what} answered HTTP {error.code} {code}: {detail}".rstrip(": "), error.code >= 500
+        except (urllib.error.URLError, OSError) as error:
+            message, retry = f"{what} is not reachable ({getattr(error, 'reason', error)})", True
+        if not retry or attempt == 3:
+            raise Failure(redact(message, secrets))
+        log(f"{redact(message, secrets)}; retrying")
+        time.sleep(2 * attempt)
+    try:
+        found = {name: (_xml_texts(data, name) or [""])[0]
+                 for name in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")}
+        expires = _expiry(found["Expiration"])
+    except (ElementTree.ParseError, ValueError):
+        raise Failure(f"{what} answered something that is not an AssumeRoleWithWebIdentity result") from None
+    if not all(found.values()):
+        raise Failure(f"{what} answered without credentials")
+    secrets.extend([found["SecretAccessKey"], found["SessionToken"]])
+    log(f"assumed role {role_arn} with the pod's web identity (credentials valid until {found['Expiration']})")
+    return found["AccessKeyId"], found["SecretAccessKey"], found["SessionToken"], expires
+
+
+def connect(args: argparse.Namespace, secrets: list[str]) -> S3:
+    region = args.region or "us-east-1"
+    if args.auth == "web-identity":
+        def renew() -> tuple[str, str, str, float]:
+            return assume_role_with_web_identity(args.region, secrets)
+
+        access_key, secret_key, token, expires = renew()
+        return S3(args.endpoint, args.bucket, access_key, secret_key, region, token, expires, renew)
     if args.access_key or args.secret_key:
         access_key, secret_key, token = args.access_key, args.secret_key, None
     else:
@@ -262,7 +362,7 @@ def connect(args: argparse.Namespace) -> S3:
     if not access_key or not secret_key:
         raise Failure("no object storage credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                       "(the runtime configuration's cos_secret) or pass --access-key and --secret-key")
-    return S3(args.endpoint, args.bucket, access_key, secret_key, args.region or "us-east-1", token)
+    return S3(args.endpoint, args.bucket, access_key, secret_key, region, token)
 
 
 def check_tools(file: str) -> None:
@@ -382,8 +482,9 @@ class Tee:
         self.file.flush()
 
 
-def export_environment(env: str, parameters: list[str], prefix: str) -> None:
-    """The node's environment variables, then pipeline parameters (which win), as the local runtime does."""
+def export_environment(env: str, parameters: list[str], run_name: str) -> None:
+    """The node's environment variables, then pipeline parameters (which win), as the local runtime does; then
+    Elyra's own, which win over both, as in Elyra."""
     try:
         variables = json.loads(env or "{}")
     except ValueError:
@@ -397,7 +498,7 @@ def export_environment(env: str, parameters: list[str], prefix: str) -> None:
         variables[name] = value
     os.environ.update({str(name): str(value) for name, value in variables.items()})
     os.environ["ELYRA_RUNTIME_ENV"] = "kfp"
-    os.environ.setdefault("ELYRA_RUN_NAME", prefix.rsplit("/", 1)[-1])
+    os.environ["ELYRA_RUN_NAME"] = run_name
 
 
 def collect_outputs(outputs: list[str], work: Path) -> list[str]:
@@ -411,6 +512,41 @@ def collect_outputs(outputs: list[str], work: Path) -> list[str]:
     return found
 
 
+def hand_over_kfp_outputs(args: argparse.Namespace, node_dir: Path) -> None:
+    """Copy the node's `mlpipeline-ui-metadata.json` and `mlpipeline-metrics.json` to the paths where KFP collects
+    its output artifacts (an empty document when the node wrote none, so that no task lists an artifact without
+    content), and record the metrics as the metrics artifact's metadata, which is what the KFP UI shows."""
+    metadata: dict[str, float] = {}
+    for name, (file_name, empty) in KFP_OUTPUTS.items():
+        target = getattr(args, f"{name.replace('-', '_')}_output")
+        if not target:
+            continue
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        written = node_dir / file_name
+        if written.is_file():
+            log(f"handing {file_name} to Kubeflow Pipelines")
+            shutil.copyfile(written, target)
+        else:
+            Path(target).write_text(json.dumps(empty), encoding="utf-8")
+        if name == "metrics" and written.is_file():
+            metadata = _metric_values(written)
+    if args.executor_output and metadata and args.metrics_output:
+        Path(args.executor_output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.executor_output).write_text(json.dumps(
+            {"artifacts": {"mlpipeline_metrics": {"artifacts": [{"metadata": metadata}]}}}), encoding="utf-8")
+
+
+def _metric_values(path: Path) -> dict[str, float]:
+    """`{"metrics": [{"name": ..., "numberValue": ...}]}` (KFP's v1 metrics file) as name: value; a file of another
+    shape is still handed over, only without values, as KFP v1 showed none for it either."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("metrics") or []
+        return {str(entry["name"]): float(entry["numberValue"]) for entry in entries}
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        log(f"{path.name} is not a KFP metrics file ({type(error).__name__}: {error}): its values are not shown")
+        return {}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     secrets = argv_secrets(argv)
@@ -421,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.archive or args.archive.startswith(".") or Path(args.archive).name != args.archive:
             raise Failure(f"--archive {args.archive!r} must be a plain file name: it also names the node's log")
         check_tools(args.file)
-        storage = connect(args)
+        storage = connect(args, secrets)
         work = Path(os.environ.get("ELYRA_PROC_WORK_DIR", "elyra-work")).resolve()
         work.mkdir(parents=True, exist_ok=True)
         log(f"pipeline {args.pipeline_name}: running {args.file} in {work}")
@@ -430,7 +566,8 @@ def main(argv: list[str] | None = None) -> int:
         source = (work / args.file).resolve()
         if not source.is_file() or not source.is_relative_to(work):
             raise Failure(f"{args.file} is not in the dependency archive {args.archive}")
-        export_environment(args.env, args.parameter, prefix)
+        # The pod's ELYRA_RUN_NAME is KFP's run id (see the compiler); run by hand, the run folder's name.
+        export_environment(args.env, args.parameter, os.environ.get("ELYRA_RUN_NAME") or prefix.rsplit("/", 1)[-1])
         base = args.archive[: -len(".tar.gz")] if args.archive.endswith(".tar.gz") else Path(args.archive).stem
         with tempfile.TemporaryDirectory(prefix="elyra-results-") as tmp:
             log_path, executed = Path(tmp) / f"{base}.log", Path(tmp) / f"{base}-executed.ipynb"
@@ -451,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in collect_outputs(outputs, work):
             log(f"uploading output {prefix}/{name}")
             storage.upload(work / name, f"{prefix}/{name}")
+        hand_over_kfp_outputs(args, source.parent)
     except Exception as error:  # every failure ends as one readable line, credentials removed
         text = str(error) if isinstance(error, Failure) else f"{type(error).__name__}: {error}"
         log(f"FAILED: {redact(text, secrets)}")

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from traitlets import Int
 
 from ..errors import BadRequestError, UnsupportedError
-from ..model import Issue, Pipeline
+from ..model import Issue, Pipeline, Severity
 from ..processes import WorkerPool
 from ..processors.base import PipelineProcessor, RemoteState, RunContext, RunOutcome, RunStatus
 from . import submission
@@ -50,6 +50,15 @@ def sdk_installed() -> bool:
 def kfp_config_schema() -> dict[str, Any]:
     text = resources.files("elyra_proc_ext").joinpath("schemas/runtime-kfp.schema.json").read_text()
     return json.loads(text)
+
+
+def read_write_mount_warnings(pipeline: Pipeline) -> list[Issue]:
+    """KFP's platform spec has no read-only PVC mount (kfp-kubernetes' PvcMount, the backend driver), so a volume
+    marked read-only is mounted read-write: said, rather than silently dropped."""
+    return [node.issue("invalidVolumeMount", f"Node '{node.name}': volume '{volume.pvc_name}' at '{volume.path}' is "
+                       "marked read-only, but Kubeflow Pipelines can only mount it read-write: the node must not "
+                       "write to it.", "mounted_volumes", volume.pvc_name, severity=Severity.WARNING)
+            for node in pipeline.nodes.values() for volume in node.mounted_volumes if volume.read_only]
 
 
 class KfpProcessor(PipelineProcessor):
@@ -104,7 +113,7 @@ class KfpProcessor(PipelineProcessor):
         except BadRequestError as error:
             issues.append(Issue("invalidPipeline", str(error), property_name="cos_object_prefix",
                                 value=pipeline.cos_object_prefix, pipeline_id=pipeline.id))
-        return issues
+        return issues + read_write_mount_warnings(pipeline)
 
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
         created = submission.Submitted()

@@ -169,9 +169,14 @@ class KfpSession:
                                f"user_namespace. ({error})") from None
             raise
 
-    def upload(self, package_path: str, name: str, version_name: str, description: str) -> tuple[str, str]:
-        """Upload a new pipeline, or a new version when the name exists; returns (pipeline id, version id)."""
-        pipeline_id = self._call("looking up the pipeline", self.client.get_pipeline_id, name)
+    def pipeline_id(self, name: str) -> str | None:
+        """The id of the pipeline called `name`, None when there is none yet."""
+        return self._call("looking up the pipeline", self.client.get_pipeline_id, name)
+
+    def upload(self, package_path: str, name: str, version_name: str, description: str,
+               pipeline_id: str | None) -> tuple[str, str]:
+        """Upload a new pipeline when `pipeline_id` (looked up before) is None, whose first version KFP names after
+        the pipeline; else a new version called `version_name`. Returns (pipeline id, version id)."""
         if pipeline_id is None:
             try:
                 pipeline = self._call("uploading the pipeline", self.client.upload_pipeline, package_path, name,
@@ -179,7 +184,7 @@ class KfpSession:
             except KfpError as error:  # another submission created it a moment ago: add our version to it
                 if not error.conflict:
                     raise
-                pipeline_id = self._call("looking up the pipeline", self.client.get_pipeline_id, name)
+                pipeline_id = self.pipeline_id(name)
             else:
                 versions = self._call("looking up the pipeline version", self.client.list_pipeline_versions,
                                       pipeline.pipeline_id, page_size=1, sort_by="created_at desc")

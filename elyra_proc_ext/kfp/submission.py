@@ -22,7 +22,7 @@ from ..model import Node, Pipeline
 from ..names import safe_name
 from ..processors.base import RunContext, RunOutcome, RunStatus
 from ..redaction import without_credentials
-from .compiler import StagingPlan, archive_name, compile_pipeline
+from .compiler import RunNames, StagingPlan, archive_name, compile_pipeline
 
 CREDENTIAL_MODES = {"USER_CREDENTIALS": "arguments", "KUBERNETES_SECRET": "secret",
                     "AWS_IAM_ROLES_FOR_SERVICE_ACCOUNTS": "ambient"}
@@ -127,16 +127,18 @@ def _submit(pipeline: Pipeline, context: RunContext, submitted: Submitted) -> No
     stamp = _run_stamp(context)
     staging = _stage(pipeline, context, submitted, stamp)
     step("Compiling the pipeline")
-    compiled = compile_pipeline(pipeline, staging)
+    pipeline_id = session.pipeline_id(pipeline.name)  # known before compiling: the version name is in pod labels
+    version_name, experiment_name = f"{pipeline.name}-{stamp}", context.options.get("experiment") or pipeline.name
+    labelled_version = version_name if pipeline_id else pipeline.name  # KFP names a first version after the pipeline
+    compiled = compile_pipeline(pipeline, staging, RunNames(labelled_version, experiment_name))
     submitted.details["display_names"] = {name: node_id for node_id, name in compiled.display_names.items()}
     submitted.details["task_names"] = {name: node_id for node_id, name in compiled.task_names.items()}
     package = context.run_dir / f"{safe_name(pipeline.name)}.yaml"
     package.write_text(compiled.to_yaml(), encoding="utf-8")
     step("Uploading the pipeline to Kubeflow Pipelines")
-    pipeline_id, version_id = session.upload(str(package), pipeline.name, f"{pipeline.name}-{stamp}",
-                                             pipeline.description or f"Elyra pipeline {pipeline.name}")
+    pipeline_id, version_id = session.upload(str(package), pipeline.name, version_name,
+                                             pipeline.description or f"Elyra pipeline {pipeline.name}", pipeline_id)
     submitted.details.update(pipeline_id=pipeline_id, pipeline_version_id=version_id)
-    experiment_name = context.options.get("experiment") or pipeline.name
     step(f"Creating or reusing experiment '{experiment_name}'")
     experiment_id = session.experiment(experiment_name)
     submitted.details.update(experiment_id=experiment_id, experiment_name=experiment_name)

@@ -14,8 +14,11 @@ which cannot run on this machine, so this server speaks KFP's wire protocol inst
 - Multi-user mode (`multi_user=True`) with a fixed set of `namespaces`; bearer-token auth, an emulated Dex login
   (`/dex/auth/local|ldap` → login form → `authservice_session` cookie) and per-operation injected 500s and hangs.
 - Runs execute locally: each `root.dag` task's container command + args as a subprocess (no container, image
-  ignored, `python3`/`python` → this interpreter), in dependency order, with placeholders resolved and kfp-kubernetes
-  `secretAsEnv` / `configMapAsEnv` fed from the test-configured `secrets` / `config_maps`.
+  ignored, `python3`/`python` → this interpreter), in dependency order, with placeholders resolved, kfp-kubernetes
+  `secretAsEnv` / `configMapAsEnv` fed from the test-configured `secrets` / `config_maps`, and `fieldPathAsEnv` from
+  the pod's `podMetadata` labels and annotations plus the `pipeline/runid` label KFP puts on every pod.
+- Output artifacts are local files; run details list them per task (`outputs`: name → artifact id), and the task
+  record keeps their paths and the metadata the task wrote to its executor output file (`{{$.outputs.output_file}}`).
 
 What it does NOT do: containers or images, Kubernetes objects (volumes, PVCs, node selectors, resources,
 tolerations), Argo workflows, MLMD or caching, object storage (artifacts are local paths), nested DAGs (sub-pipelines,

@@ -2,14 +2,17 @@
 
 Each task of `root.dag` runs its executor's container `command` + `args` as a local process (the image is ignored),
 in a fresh working directory, once the tasks it depends on have succeeded. Placeholders are resolved the way the KFP
-driver resolves them, so a test sees the argv a real pod would get. What it does not do: nested DAGs (sub-pipelines,
-`dsl.ParallelFor`, `dsl.If`, exit handlers), importers, caching, retries, volumes, resources, images.
+driver resolves them, so a test sees the argv a real pod would get. Output artifacts are local files; each gets an
+artifact id (as MLMD would give) and the metadata the task wrote to its executor output file. What it does not do:
+nested DAGs (sub-pipelines, `dsl.ParallelFor`, `dsl.If`, exit handlers), importers, caching, retries, volumes,
+resources, images.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -34,6 +37,9 @@ _INPUT_PARAM = re.compile(r"""\{\{\$\.inputs\.parameters\[['"]([^'"]+)['"]\]\}\}
 _INPUT_ARTIFACT = re.compile(r"""\{\{\$\.inputs\.artifacts\[['"]([^'"]+)['"]\]\.(path|uri)\}\}""")
 _OUTPUT_PARAM = re.compile(r"""\{\{\$\.outputs\.parameters\[['"]([^'"]+)['"]\]\.output_file\}\}""")
 _OUTPUT_ARTIFACT = re.compile(r"""\{\{\$\.outputs\.artifacts\[['"]([^'"]+)['"]\]\.(path|uri)\}\}""")
+_POD_FIELD = re.compile(r"""metadata\.(labels|annotations)\[['"]([^'"]+)['"]\]""")
+RUN_ID_LABEL = "pipeline/runid"  # the KFP API server puts it on every pod of a run
+_artifact_ids = itertools.count(1)
 
 
 def now() -> str:
@@ -79,6 +85,8 @@ class TaskRecord:
     inputs: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, Path] = field(default_factory=dict)
+    artifact_ids: dict[str, str] = field(default_factory=dict)  # output artifact name → id, as in run details
+    artifact_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # from the executor output file
     state_history: list[tuple[str, str]] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -448,11 +456,29 @@ def _source_name(entry: dict[str, Any], plain: str, parameter: str, ctx: _Contex
     return str(entry.get(plain, ""))
 
 
+def _field_path_env(run: RunRecord, config: dict[str, Any]) -> dict[str, str]:
+    """kfp-kubernetes `fieldPathAsEnv` on the pod's labels and annotations (`podMetadata`, and the `pipeline/runid`
+    label), like the kubelet's `fieldRef` (a label the pod lacks gives an empty value)."""
+    metadata = config.get("podMetadata") or {}
+    labels = {**(metadata.get("labels") or {}), RUN_ID_LABEL: run.run_id}
+    pod = {"labels": labels, "annotations": metadata.get("annotations") or {}}
+    env: dict[str, str] = {}
+    for entry in config.get("fieldPathAsEnv") or []:
+        path = entry.get("fieldPath", "")
+        match = _POD_FIELD.fullmatch(path)
+        if match is None:
+            raise TaskFailure(f"fieldPathAsEnv {path!r} is not supported by the KFP test server (only labels and "
+                              "annotations)")
+        env[entry.get("name", "")] = str(pod[match.group(1)].get(match.group(2), ""))
+    return env
+
+
 def _platform_env(run: RunRecord, plan: _Plan, ctx: _Context, params: dict[str, Any],
                   cluster: Cluster) -> dict[str, str]:
-    """Env from kfp-kubernetes `secretAsEnv`/`configMapAsEnv`, read from the emulated cluster like the kubelet."""
+    """Env from kfp-kubernetes `secretAsEnv`/`configMapAsEnv`, read from the emulated cluster like the kubelet, and
+    from `fieldPathAsEnv`."""
     config = _kubernetes_config(run, plan.executor_label)
-    env: dict[str, str] = {}
+    env: dict[str, str] = _field_path_env(run, config)
     for kind, store, key_field, entries in (
             ("secret", cluster.secrets, "secretKey", config.get("secretAsEnv") or []),
             ("configmap", cluster.config_maps, "configMapKey", config.get("configMapAsEnv") or [])):
@@ -534,14 +560,18 @@ def _run_task(run: RunRecord, plan: _Plan, params: dict[str, Any], cluster: Clus
         for name, path in ctx.output_files.items():
             if path.exists():
                 outputs[name] = _typed(path.read_text(encoding="utf-8"), ctx.output_types[name])
+        written: dict[str, Any] = {}
         if ctx.executor_output.exists():
             written = json.loads(ctx.executor_output.read_text(encoding="utf-8") or "{}")
             outputs.update(written.get("parameterValues") or {})
+        metadata = {name: _artifact_metadata(written, name) for name in ctx.output_artifacts}
         missing = set(ctx.output_types) - set(outputs)
         if missing:
             raise TaskFailure(f"output parameter(s) {sorted(missing)} were not written")
         with cluster.lock:
             task.outputs, task.artifacts = outputs, dict(ctx.output_artifacts)
+            task.artifact_ids = {name: str(next(_artifact_ids)) for name in ctx.output_artifacts}
+            task.artifact_metadata = metadata
             task.end_time = now()
             task.set_state("SUCCEEDED")
     except TaskFailure as error:
@@ -549,6 +579,13 @@ def _run_task(run: RunRecord, plan: _Plan, params: dict[str, Any], cluster: Clus
             task.error = str(error)
             task.end_time = now()
             task.set_state("CANCELED" if run.cancel.is_set() else "FAILED")
+
+
+def _artifact_metadata(executor_output: dict[str, Any], name: str) -> dict[str, Any]:
+    """What a task's executor output says of its output artifact `name` (`artifacts.<name>.artifacts[0].metadata`),
+    which the launcher records in MLMD and the KFP UI shows (metrics, for one)."""
+    listed = ((executor_output.get("artifacts") or {}).get(name) or {}).get("artifacts") or [{}]
+    return dict(listed[0].get("metadata") or {})
 
 
 def _finish(task: TaskRecord, cluster: Cluster, out: bytes, err: bytes, returncode: int | None) -> None:

@@ -130,9 +130,11 @@ def _history(entries: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 def task_to_api(run: RunRecord, task: TaskRecord) -> dict[str, Any]:
+    """A `PipelineTaskDetail`; `outputs` names each output artifact with its id, as the real server lists them."""
     return {"run_id": run.run_id, "task_id": task.task_id, "display_name": task.name,
             "create_time": task.create_time, "start_time": task.start_time, "end_time": task.end_time,
-            "state": task.state, "error": _status(task.error), "state_history": _history(task.state_history)}
+            "state": task.state, "error": _status(task.error), "state_history": _history(task.state_history),
+            "outputs": {name: {"artifact_ids": [artifact_id]} for name, artifact_id in task.artifact_ids.items()}}
 
 
 def run_to_api(run: RunRecord) -> dict[str, Any]:
