@@ -245,6 +245,18 @@ function startViewport(graph: ILevelGraph): { x: number; y: number; zoom: number
   return { x: 24 - left * START_ZOOM, y: 24 - top * START_ZOOM, zoom: START_ZOOM };
 }
 
+/** Whether every node is inside a canvas of this size. */
+function inView(flow: ReactFlowInstance<CanvasNode, Edge>, width: number, height: number): boolean {
+  const bounds = flow.getNodesBounds(flow.getNodes());
+  const { x, y, zoom } = flow.getViewport();
+  return (
+    bounds.x * zoom + x >= 0 &&
+    bounds.y * zoom + y >= 0 &&
+    (bounds.x + bounds.width) * zoom + x <= width &&
+    (bounds.y + bounds.height) * zoom + y <= height
+  );
+}
+
 export function PipelineCanvas(props: ICanvasProps): JSX.Element {
   const { graph, decorations, selection } = props;
   const large = graph.nodes.length > LARGE_GRAPH;
@@ -267,8 +279,9 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
   }
   const wrapper = React.useRef<HTMLDivElement>(null);
   const instance = React.useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
-  // Until the user pans or zooms, the pipeline stays fitted to the canvas when the canvas changes size (a tab
-  // opened beside the editor, the panel layout switching): otherwise its nodes end up out of view.
+  // Until the user pans or zooms, the pipeline is fitted again when the canvas changes size (a tab opened beside
+  // the editor, the panel layout switching) and some node would be out of view; otherwise the view stays still, so
+  // a resize (the problems list appearing) never moves a node away from a gesture in progress.
   const userViewport = React.useRef(false);
   // A canvas too small for a minimap beside the nodes shows none: it would cover them.
   const [roomForMinimap, setRoomForMinimap] = React.useState(true);
@@ -283,8 +296,9 @@ export function PipelineCanvas(props: ICanvasProps): JSX.Element {
         return; // hidden
       }
       setRoomForMinimap(width >= MINIMAP_ROOM.width && height >= MINIMAP_ROOM.height);
-      if (!userViewport.current && !large) {
-        void instance.current?.fitView(FIT_VIEW_OPTIONS);
+      const flow = instance.current;
+      if (flow && !userViewport.current && !large && !inView(flow, width, height)) {
+        void flow.fitView(FIT_VIEW_OPTIONS);
       }
     });
     observer.observe(element);
