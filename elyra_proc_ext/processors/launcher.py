@@ -20,11 +20,26 @@ signal that kills the CLI's process group leaves the launcher alive to stop the 
 It answers any request it cannot start (a NUL in the environment, a missing directory or log folder, a failed fork)
 with an error for that node and goes on serving.
 
+Warm notebook nodes. Starting a kernel takes about a second, and stopping one can stall; both are taken off the
+critical path (see `kernel_pool` for which nodes are warmed and when). A warm request forks the node's process
+ahead of time, exactly as it would be started (its session, marker, directory, environment, log pipe), and that
+process starts the notebook's kernel and waits until it answers, then waits for its go. The node's launch request,
+when it comes and is the same request, gives the go and the node is answered as started at once; a launch that
+finds no usable warm node starts it cold, as before. A node's kernel is used once, for that node: isolation is the
+same as without warm nodes. Until its go, a warm node's output goes to a file beside its log ("log.txt.warm"),
+renamed to the log at the go, so a node never run leaves no log; a warm node discarded (or whose go never
+comes because the server is gone) is stopped like any node, without an answer. A notebook node that succeeded
+says so on a pipe of its own once its executed notebook is written and the files it left open are flushed (see
+`notebook_runner.run_notebook`), and is answered then: its kernel's exit (about 0.2 s, sometimes seconds) and the
+stopping of what it left behind follow the answer instead of delaying the next node.
+
 Protocol, one JSON object per line. To the launcher: {"id", "cwd", "env", "log", "max_log_bytes"} plus either
-"argv" (a command) or "notebook" ({"source", "executed", "default_kernel"}); or {"prepare": "notebooks"}, sent
-when a run with notebooks starts, so papermill is imported while its first nodes run (and never for runs without
-notebooks). From it: {"id", "pid"} once started, {"id", "exit"} (the exit code, negative for a signal) when done
-and its log is complete, or {"id", "error"} when it could not start.
+"argv" (a command) or "notebook" ({"source", "executed", "default_kernel"}); {"warm": <such a notebook request>};
+{"discard": id} for a warm node that will not be launched; or {"prepare": "notebooks"}, sent when a run with
+notebooks starts, so papermill is imported while its first nodes run (and never for runs without notebooks).
+From it: {"id", "pid"} once started, {"id", "exit"} (the exit code, negative for a signal) when done and its log is
+complete (for a notebook node that succeeded: when it says so, above), or {"id", "error"} when it could not start.
+Warm and discard requests are never answered.
 """
 
 from __future__ import annotations
@@ -33,7 +48,6 @@ import asyncio
 import contextlib
 import ctypes
 import fcntl
-import importlib
 import io
 import json
 import logging
@@ -60,6 +74,9 @@ READ_SIZE = 64 * 1024
 PIPE_BYTES = 1024 * 1024
 PR_SET_CHILD_SUBREAPER = 36
 LOG_SETTING = "c.LocalProcessor.max_log_bytes"
+WARM_LOG_SUFFIX = ".warm"
+GO = b"g"
+SUCCEEDED = b"0"
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +116,15 @@ class NodeLauncher:
 
     async def prepare_notebooks(self) -> None:
         await self._send({"prepare": "notebooks"})
+
+    async def warm(self, request: dict[str, Any]) -> None:
+        """Start a notebook node ahead of its launch with this same request, its kernel ready (a hint: never
+        answered; a warm node that cannot start is started cold by its launch)."""
+        await self._send({"warm": request})
+
+    async def discard(self, request_id: str) -> None:
+        """Stop a warm node that will not be launched."""
+        await self._send({"discard": request_id})
 
     async def launch(self, request: dict[str, Any]) -> LaunchedNode:
         loop = asyncio.get_running_loop()
@@ -165,6 +191,7 @@ class CappedLog:
     (the head as it comes, the tail when the node ends, a marker line between them)."""
 
     def __init__(self, path: str, limit: int) -> None:
+        self.path = path
         self.limit = limit
         self.file = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -257,13 +284,18 @@ class CappedLog:
 
 @dataclass(eq=False)
 class RunningNode:
-    """A node the launcher started: whom to answer, the marker its processes carry, its log."""
+    """A node the launcher started: whom to answer, the marker its processes carry, its log. A warm node also
+    keeps its request and the pipe its go is written to, and is not answered until it is launched."""
 
     request_id: str
     pid: int
     marker: str
     output: CappedLog
     command: subprocess.Popen[bytes] | None
+    warm_request: dict[str, Any] | None = None
+    go: int | None = None
+    launched: bool = True
+    answered: bool = False  # its exit: a notebook node that succeeded is answered before its kernel has exited
 
 
 class Launcher:
@@ -274,7 +306,8 @@ class Launcher:
         self.answers = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
         self.by_pid: dict[int, RunningNode] = {}  # main processes not reaped yet
-        self.unfinished: set[RunningNode] = set()  # nodes not answered yet
+        self.warm: dict[str, RunningNode] = {}  # warm nodes waiting for their launch, by request id
+        self.unfinished: set[RunningNode] = set()  # nodes not ended yet (warm ones included)
         self.lock = threading.Condition()  # starting and reaping; notified when a child was started
         self.spawned = False
         self.writing = threading.Lock()  # one answer line at a time
@@ -299,49 +332,123 @@ class Launcher:
             if "prepare" in request:
                 self._prepare_notebooks()
                 return
+            if "warm" in request:
+                with contextlib.suppress(Exception):  # a hint: its launch will start the node cold
+                    self._start(request["warm"], warm=True)
+                return
+            if "discard" in request:
+                self._discard(request["discard"])
+                return
             request_id = request["id"]
-            self._start(request)
+            if not self._go(request):
+                self._start(request)
         except Exception as error:
             self.answer(id=request_id, error=str(error) or type(error).__name__)
 
     def _prepare_notebooks(self) -> threading.Thread:
-        """Import papermill in the background, once; without it, each notebook node reports the ImportError."""
+        """Import papermill (and compile what notebook nodes need) in the background, once; without papermill,
+        each notebook node reports the ImportError."""
         if self.importing is None:
-            self.importing = threading.Thread(target=importlib.import_module, args=("papermill",), daemon=True)
+            self.importing = threading.Thread(target=_preload_notebooks, daemon=True)
             self.importing.start()
         return self.importing
 
-    def _start(self, request: dict[str, Any]) -> None:
+    def _start(self, request: dict[str, Any], warm: bool = False) -> None:
         _refuse_unusable(request)
         env = {**request["env"], NODE_MARKER: secrets.token_hex(8)}
         if "argv" not in request:
             self._prepare_notebooks().join()  # never fork while another thread is importing
-        output = CappedLog(request["log"], request["max_log_bytes"])
+        elif warm:
+            raise ValueError("only notebook nodes are started warm")
+        output = CappedLog(request["log"] + (WARM_LOG_SUFFIX if warm else ""), request["max_log_bytes"])
+        go_read, go_write = os.pipe() if warm else (None, None)
+        done_read, done_write = os.pipe() if "argv" not in request else (None, None)
         with self.lock:  # held until the node is known: the reaper must find it when it ends, however soon
             try:
-                pid, command = self._spawn(request, env, output.write_end)
+                pid, command = self._spawn(request, env, output.write_end, go_read, done_write)
             except BaseException:
                 output.abandon()
+                for descriptor in (go_write, done_read):
+                    if descriptor is not None:
+                        os.close(descriptor)
                 raise
+            finally:
+                for descriptor in (go_read, done_write):  # the node's ends
+                    if descriptor is not None:
+                        os.close(descriptor)
             output.start()
-            node = RunningNode(request["id"], pid, env[NODE_MARKER], output, command)
+            node = RunningNode(request["id"], pid, env[NODE_MARKER], output, command,
+                               warm_request=request if warm else None, go=go_write, launched=not warm)
             self.by_pid[pid] = node
             self.unfinished.add(node)
+            if warm:
+                self.warm[node.request_id] = node
             self.spawned = True
             self.lock.notify()
-            self.answer(id=node.request_id, pid=pid)  # before the reaper can answer its exit
+            if not warm:
+                self.answer(id=node.request_id, pid=pid)  # before the reaper can answer its exit
+        if done_read is not None:
+            threading.Thread(target=self._await_success, args=(node, done_read), daemon=True).start()
+
+    def _await_success(self, node: RunningNode, done: int) -> None:
+        """A notebook node says when it succeeded, before its kernel has exited: answer then (see `run_notebook`).
+        The pipe ends without a word when it failed or was never launched; `_finish` answers then."""
+        with os.fdopen(done, "rb") as pipe:
+            succeeded = pipe.read() == SUCCEEDED
+        with self.lock:
+            if not succeeded or not node.launched or node.answered:
+                return
+            node.answered = True
+            self.answer(id=node.request_id, exit=0)
+
+    def _go(self, request: dict[str, Any]) -> bool:
+        """Launch the node's warm process if there is one for this very request and it still runs."""
+        with self.lock:
+            node = self.warm.pop(request["id"], None)
+            if node is None:
+                return False
+            usable = node.warm_request == request and node.pid in self.by_pid
+            if usable:
+                with contextlib.suppress(OSError):  # a missing folder: the node is started cold, which says so
+                    os.rename(request["log"] + WARM_LOG_SUFFIX, request["log"])
+                    node.launched = True
+                    self.answer(id=node.request_id, pid=node.pid)  # under the lock: before its exit is answered
+        if not node.launched:
+            self._close_go(node, b"")
+            return False
+        self._close_go(node, GO)
+        return True
+
+    def _discard(self, request_id: str) -> None:
+        with self.lock:
+            node = self.warm.pop(request_id, None)
+        if node is not None:
+            self._close_go(node, b"")
 
     @staticmethod
-    def _spawn(request: dict[str, Any], env: dict[str, str], output: int) -> tuple[int, subprocess.Popen[bytes] | None]:
+    def _close_go(node: RunningNode, message: bytes) -> None:
+        """Write the go (or nothing) and close the pipe: closed without a go, a warm node stops its kernel and
+        exits, and `_finish` stops the rest."""
+        if node.go is None:
+            return
+        go, node.go = node.go, None
+        with contextlib.suppress(OSError):  # the node may be gone already
+            if message:
+                os.write(go, message)
+        os.close(go)
+
+    @staticmethod
+    def _spawn(request: dict[str, Any], env: dict[str, str], output: int, go: int | None,
+               done: int | None) -> tuple[int, subprocess.Popen[bytes] | None]:
         """The node's main process, in a session of its own, writing to `output`: a command, or a forked child
-        that runs the notebook."""
+        that runs the notebook (a warm one once `go` says so) and says on `done` when it succeeded."""
         if "argv" in request:
             command = subprocess.Popen(request["argv"], cwd=request["cwd"], env=env, stdout=output, stderr=output,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
             return command.pid, command
         pid = os.fork()
         if pid == 0:
-            _notebook_child(request, env, output)
+            _notebook_child(request, env, output, go, done)
         return pid, None
 
     def _reap(self) -> None:
@@ -369,11 +476,23 @@ class Launcher:
         node.output.finish()
         with self.lock:
             self.unfinished.discard(node)
-        self.answer(id=node.request_id, exit=code)
+            self.lock.notify_all()  # `stop_all` may be waiting for it
+            if self.warm.get(node.request_id) is node:
+                del self.warm[node.request_id]
+            launched, answered, node.answered = node.launched, node.answered, True
+            if launched and not answered:
+                self.answer(id=node.request_id, exit=code)
+        if not launched:  # a warm node that was never launched: no answer, no log
+            self._close_go(node, b"")
+            with contextlib.suppress(OSError):
+                os.unlink(node.output.path)
 
     def stop_all(self) -> None:
-        """The server is gone or done: stop every node still running and everything they started."""
+        """The server is gone or done: stop every node still running and everything they started. Nodes answered
+        already (a notebook whose kernel is exiting) get a grace to end on their own, as they would have before
+        their answer."""
         with self.lock:
+            self.lock.wait_for(lambda: not any(node.answered for node in self.unfinished), STOP_GRACE_SECONDS)
             for node in self.unfinished:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(node.pid, signal.SIGTERM)
@@ -381,6 +500,12 @@ class Launcher:
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         while self.unfinished and time.monotonic() < deadline:  # let their logs be completed
             time.sleep(0.05)
+
+
+def _preload_notebooks() -> None:
+    from .notebook_runner import preload
+
+    preload()
 
 
 def _refuse_unusable(request: dict[str, Any]) -> None:
@@ -392,8 +517,9 @@ def _refuse_unusable(request: dict[str, Any]) -> None:
         raise FileNotFoundError(f"the node's directory {request['cwd']} does not exist")
 
 
-def _notebook_child(request: dict[str, Any], env: dict[str, str], output: int) -> None:
-    """In the forked child: become the node (own session, the log pipe as output, its directory and environment)."""
+def _notebook_child(request: dict[str, Any], env: dict[str, str], output: int, go: int | None, done: int) -> None:
+    """In the forked child: become the node (own session, the log pipe as output, its directory and environment).
+    Warm (with a `go` pipe), start the kernel first and run the notebook once the go comes; without one, stop."""
     code = 1
     try:
         os.setsid()
@@ -404,7 +530,7 @@ def _notebook_child(request: dict[str, Any], env: dict[str, str], output: int) -
         os.dup2(null, 0)
         for descriptor in os.listdir("/proc/self/fd"):  # the launcher's answers, other nodes' pipes: theirs
             with contextlib.suppress(OSError):
-                if int(descriptor) > 2:
+                if int(descriptor) > 2 and int(descriptor) not in (go, done):
                     os.close(int(descriptor))
         # Fresh streams, with nothing the launcher had buffered.
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
@@ -412,10 +538,20 @@ def _notebook_child(request: dict[str, Any], env: dict[str, str], output: int) -
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(env)
-        from .notebook_runner import run_notebook
+        from .notebook_runner import PreparedKernel, prepare_kernel, run_notebook
 
         notebook = request["notebook"]
-        code = run_notebook(notebook["source"], notebook["executed"], notebook["default_kernel"])
+        prepared: PreparedKernel | None = None
+        if go is not None:
+            with contextlib.suppress(Exception):  # started cold at the go, the same failure is then reported
+                prepared = prepare_kernel(notebook["source"], notebook["default_kernel"])
+            if os.read(go, 1) != GO:
+                code = 0
+                if prepared is not None:
+                    prepared.stop()
+                return
+        code = run_notebook(notebook["source"], notebook["executed"], notebook["default_kernel"], prepared,
+                            on_success=lambda: _say(done, SUCCEEDED))
     except BaseException:
         traceback.print_exc()
     finally:
@@ -423,6 +559,12 @@ def _notebook_child(request: dict[str, Any], env: dict[str, str], output: int) -
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
+
+
+def _say(pipe: int, message: bytes) -> None:
+    with contextlib.suppress(OSError):  # the launcher may be gone
+        os.write(pipe, message)
+    os.close(pipe)
 
 
 def stop_processes(belongs: Callable[[int], bool]) -> None:
