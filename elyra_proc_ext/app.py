@@ -86,7 +86,8 @@ class ElyraProcExt(ExtensionApp):
     def initialize_settings(self) -> None:
         redact_every_log_record()
         root_dir = Path(self.serverapp.root_dir).expanduser().resolve()
-        manager = create_manager(root_dir, Path(self.data_dir), Path(self.runtime_configs_dir), parent=self)
+        manager = create_manager(root_dir, Path(self.data_dir), Path(self.runtime_configs_dir), parent=self,
+                                 catalogs_dir=Path(self.catalogs_dir))
         interrupted = manager.store.mark_interrupted()
         if interrupted:
             self.log.warning("Marked %d run(s) left unfinished by a stopped server as interrupted.", len(interrupted))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .custom_nodes import COMPONENT_RUNTIME_TYPE, ComponentLookup
 from .model import Issue, Pipeline
 from .parsing import decode, parse
 from .processors.base import PipelineProcessor
@@ -51,10 +52,12 @@ def posted_source(document: Any) -> str | None:
 
 
 class PipelineChecker:
-    def __init__(self, registry: ProcessorRegistry, configs: RuntimeConfigStore, root_dir: Path) -> None:
+    def __init__(self, registry: ProcessorRegistry, configs: RuntimeConfigStore, root_dir: Path,
+                 components: ComponentLookup | None = None) -> None:
         self.registry = registry
         self.configs = configs
         self.root_dir = root_dir
+        self.components = components  # where custom nodes' components are found; None: nowhere
 
     def check_posted(self, posted: Any, *, relative_to_pipeline: bool = False, **options: Any) -> Submission:
         """A pipeline as clients post it: JSON bytes (decoded here, off the server's event loop) or a decoded
@@ -73,7 +76,9 @@ class PipelineChecker:
               parameters: dict[str, str] | None = None, options: dict[str, str] | None = None) -> Submission:
         """Parse and validate; blocking (file system), so async callers use `prepare`. `options` are passed to
         the processor as they are (for Kubeflow Pipelines: `experiment`)."""
-        parsed = parse(document, source=source, base_dir=base_dir)
+        components = self.components
+        parsed = parse(document, source=source, base_dir=base_dir,
+                       components=components.component_for if components else None)
         if parsed.pipeline is None:
             return Submission(None, parsed.issues)
         pipeline = parsed.pipeline
@@ -87,7 +92,9 @@ class PipelineChecker:
         checked = replace(pipeline, nodes={k: n for k, n in pipeline.nodes.items() if k not in flagged})
         submission.issues += validate_pipeline(checked, self.root_dir, runtime_name=processor.name,
                                                requires_runtime_image=processor.needs_runtime_image(),
-                                               supported_ops=processor.supported_ops, base_dir=base_dir)
+                                               supported_ops=processor.supported_ops, base_dir=base_dir,
+                                               runs_components=processor.runtime_type == COMPONENT_RUNTIME_TYPE,
+                                               catalog_names=components.catalog_names if components else list)
         if submission.accepted:
             submission.issues += processor.validate(pipeline, config.metadata if config else None)
         return submission

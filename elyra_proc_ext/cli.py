@@ -78,7 +78,8 @@ def _manager(root: Path, parallel: int | None = None) -> ProcessorManager:
     settings = config.get("ElyraProcExt", {})
     return create_manager(root, Path(settings.get("data_dir") or default_data_dir()),
                           Path(settings.get("runtime_configs_dir") or default_runtime_configs_dir()),
-                          parent=LoggingConfigurable(config=config))
+                          parent=LoggingConfigurable(config=config),
+                          catalogs_dir=Path(settings["catalogs_dir"]) if settings.get("catalogs_dir") else None)
 
 
 def _pipeline_file(path: Path) -> Path:

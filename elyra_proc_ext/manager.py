@@ -19,6 +19,7 @@ from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from .checker import PipelineChecker, Submission
+from .custom_nodes import ComponentLookup
 from .errors import BadRequestError, ConflictError, InsufficientStorageError, UnknownRunError
 from .processors.base import PipelineProcessor, RunContext, RunStatus
 from .processors.registry import ProcessorRegistry
@@ -56,15 +57,15 @@ class ProcessorManager(LoggingConfigurable):
                                                       "answered with 429.")
 
     def __init__(self, registry: ProcessorRegistry, store: RunStore, configs: RuntimeConfigStore, root_dir: Path,
-                 runs_dir: Path, **kwargs: Any) -> None:
+                 runs_dir: Path, components: ComponentLookup | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.registry = registry
         self.store = store
         self.configs = configs
         self.root_dir = root_dir
-        self.checker = PipelineChecker(registry, configs, root_dir)
+        self.checker = PipelineChecker(registry, configs, root_dir, components)
         self.workers = CheckWorkers(root_dir, configs.directory, self.config, self.check_processes,
-                                    time_limit=self.check_timeout,
+                                    time_limit=self.check_timeout, components=components,
                                     per_owner=self.checks_per_user or max(1, self.check_processes - 1),
                                     queued_per_owner=self.checks_queued_per_user)
         self.runs_dir = runs_dir
@@ -451,9 +452,10 @@ def default_runtime_configs_dir() -> Path:
 
 
 def create_manager(root_dir: Path, data_dir: Path, runtime_configs_dir: Path,
-                   parent: LoggingConfigurable | None = None) -> ProcessorManager:
-    """The one way the server and the CLI assemble the manager, so both see the same runs and runtimes."""
+                   parent: LoggingConfigurable | None = None, catalogs_dir: Path | None = None) -> ProcessorManager:
+    """The one way the server and the CLI assemble the manager, so both see the same runs, runtimes and component
+    catalogs (`catalogs_dir`, cached under `data_dir`; None: Elyra's place in the Jupyter data dir)."""
     registry = ProcessorRegistry(root_dir=root_dir, parent=parent)
     store = RunStore(data_dir / "runs.sqlite")
     return ProcessorManager(registry, store, RuntimeConfigStore(runtime_configs_dir), root_dir,
-                            data_dir / "runs", parent=parent)
+                            data_dir / "runs", ComponentLookup(catalogs_dir, data_dir), parent=parent)

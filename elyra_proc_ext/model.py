@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .catalogs import CatalogComponent
 
 NOTEBOOK_OP = "execute-notebook-node"
 PYTHON_OP = "execute-python-node"
 R_OP = "execute-r-node"
 GENERIC_OPS = {NOTEBOOK_OP: "notebook", PYTHON_OP: "python", R_OP: "r"}
 MAX_MESSAGE, MAX_VALUE = 1000, 200
+UPSTREAM_WIDGETS = ("inputpath", "inputvalue")  # Elyra's widgets of an input taking an upstream node's output
 
 
 def printable(text: str) -> str:
@@ -130,6 +134,23 @@ class PipelineParameter:
         return raw
 
 
+@dataclass(frozen=True)
+class ComponentValue:
+    """One saved input of a custom-component node: a value (`widget` as Elyra's editor saved it: string, number,
+    boolean...; None for a bare value of an older format), a pipeline parameter (`parameter`), or the output
+    `output` of the upstream node `node_id` (`inputpath`/`inputvalue`; `output` without Elyra's `elyra_` prefix,
+    None when the saved reference does not name one)."""
+
+    widget: str | None
+    value: Any = None
+    node_id: str | None = None
+    output: str | None = None
+
+    @property
+    def takes_output(self) -> bool:
+        return self.widget in UPSTREAM_WIDGETS
+
+
 @dataclass
 class Node:
     """One executable step. `kind` is notebook/python/r for generic nodes and `custom` for catalog components."""
@@ -161,6 +182,8 @@ class Node:
     pipeline_parameters: list[str] = field(default_factory=list)
     component_parameters: dict[str, Any] = field(default_factory=dict)
     pipeline_id: str | None = None
+    component: CatalogComponent | None = None  # a custom node's component, from the catalogs; None if none has it
+    component_values: dict[str, ComponentValue] = field(default_factory=dict)  # a custom node's inputs, by id
 
     @property
     def is_generic(self) -> bool:

@@ -19,11 +19,23 @@ import fastjsonschema
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
+    from .catalogs import CatalogComponent
+
 from .migration import CURRENT_VERSION, NewerVersionError, migrate
-from .model import GENERIC_OPS, Issue, Node, Pipeline, PipelineParameter, strongly_connected
+from .model import (
+    GENERIC_OPS,
+    UPSTREAM_WIDGETS,
+    ComponentValue,
+    Issue,
+    Node,
+    Pipeline,
+    PipelineParameter,
+    strongly_connected,
+)
 from .properties import PROPERTIES, ParseContext, PropertyValueError, generic_parameters_schema
 
 SCHEMA_VERSION = "3.0"
+ELYRA_OUTPUT_PREFIX = "elyra_"  # Elyra's editor saves an upstream output as `elyra_<output id>`
 PASS_THROUGH_TYPES = {"super_node", "binding", "binding_entry_node", "binding_exit_node"}
 
 
@@ -128,14 +140,19 @@ def _primary_pipeline(document: dict[str, Any]) -> tuple[dict[str, Any] | None, 
     return primary, []
 
 
-def parse(document: Any, *, source: str | None = None, base_dir: str | None = None) -> ParseResult:
+ComponentFinder = Callable[[str], "CatalogComponent | None"]
+
+
+def parse(document: Any, *, source: str | None = None, base_dir: str | None = None,
+          components: ComponentFinder | None = None) -> ParseResult:
     """Turn a pipeline document into a `Pipeline`.
 
     `source` is the .pipeline file's path relative to the workspace root; node filenames are resolved against
-    `base_dir` (root-relative; defaults to the directory of `source`, as in a file on disk).
+    `base_dir` (root-relative; defaults to the directory of `source`, as in a file on disk). `components` finds a
+    custom node's component by op id (none found: the node's `component` stays None, for validation to report).
     """
     try:
-        return _parse(document, source, base_dir)
+        return _parse(document, source, base_dir, components)
     except RecursionError:  # hundreds of nested lists or supernodes: no pipeline anyone drew
         return ParseResult(None, [Issue("invalidJSON", "The pipeline is nested too deeply (values or supernodes "
                                                        "hundreds of levels deep) to be processed.")])
@@ -174,14 +191,15 @@ def migrated(document: Any, source: str | None = None) -> Migration:
     return Migration(document, steps[0] - 1 if steps else None)
 
 
-def _parse(document: Any, source: str | None, base_dir: str | None) -> ParseResult:
+def _parse(document: Any, source: str | None, base_dir: str | None,
+           components: ComponentFinder | None) -> ParseResult:
     migration = migrated(document, source)
     if migration.document is None:
         return ParseResult(None, migration.issues)
     document = migration.document
     if base_dir is None:
         base_dir = posixpath.dirname(source) if source else ""
-    builder = _PipelineBuilder(document, base_dir)
+    builder = _PipelineBuilder(document, base_dir, components)
     pipeline = builder.build()
     pipeline.source = source
     pipeline.version = CURRENT_VERSION
@@ -191,7 +209,8 @@ def _parse(document: Any, source: str | None, base_dir: str | None) -> ParseResu
 class _PipelineBuilder:
     """Walks the primary pipeline and its supernode subflows, collecting nodes and structural issues."""
 
-    def __init__(self, document: dict[str, Any], base_dir: str) -> None:
+    def __init__(self, document: dict[str, Any], base_dir: str, components: ComponentFinder | None) -> None:
+        self.components = components
         self.pipelines = {p["id"]: p for p in document["pipelines"]}
         self.primary = self.pipelines[document["primary_pipeline"]]
         app_data = self.primary["app_data"]
@@ -306,13 +325,19 @@ class _PipelineBuilder:
         filename = params.get("filename") if isinstance(params, dict) else None
         if not label and isinstance(filename, str):
             label = posixpath.basename(filename)
-        node = Node(id=raw["id"], name=label or raw["id"], op=op, kind=kind, pipeline_id=pipeline_id)
+        component = self.components(op) if kind == "custom" and self.components else None
+        if not label and component is not None:
+            label = component.spec.name
+        node = Node(id=raw["id"], name=label or raw["id"], op=op, kind=kind, pipeline_id=pipeline_id,
+                    component=component)
         if not isinstance(params, dict):
             self.issues.append(node.issue("invalidJSON", f"Node '{node.name}' has no app_data.component_parameters.",
                                           "component_parameters"))
             return node
         node.component_parameters = params
-        if kind != "custom":
+        if kind == "custom":
+            node.component_values = {key: saved_component_value(value) for key, value in params.items()}
+        else:
             self._generic(node, params)
         return node
 
@@ -331,3 +356,18 @@ class _PipelineBuilder:
             except PropertyValueError as error:
                 self.issues.append(node.issue("invalidNodeProperty", f"Node '{node.name}': {prop.name} {error}",
                                               prop.name, error.value))
+
+
+def saved_component_value(raw: Any) -> ComponentValue:
+    """A custom node's input as Elyra's editor saves it: `{"widget": "string", "value": "x"}`, an upstream output
+    `{"widget": "inputpath", "value": {"value": <node id>, "option": "elyra_<output id>"}}`, or (older formats, and
+    an input never set: `{}`) a bare value."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("widget"), str):
+        return ComponentValue(None, raw)
+    widget, value = raw["widget"], raw.get("value")
+    if widget not in UPSTREAM_WIDGETS:
+        return ComponentValue(widget, value)
+    reference = value if isinstance(value, dict) else {}
+    node_id, option = reference.get("value"), reference.get("option")
+    return ComponentValue(widget, value, node_id if isinstance(node_id, str) and node_id else None,
+                          option.removeprefix(ELYRA_OUTPUT_PREFIX) if isinstance(option, str) and option else None)

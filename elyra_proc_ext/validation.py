@@ -2,17 +2,18 @@
 
 One validator serves the REST API, the CLI and every processor, so users never see two verdicts on one file.
 Each node property's own check comes from the property table (`properties`); the checks of the pipeline as a
-whole (links, cycles, parameters, node types) are here. It touches the file system (existence, symlinks): call it
-off the event loop.
+whole (links, cycles, parameters, node types) are here, and those of catalog component nodes in `custom_nodes`.
+It touches the file system (existence, symlinks): call it off the event loop.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from .custom_nodes import custom_node_issues
 from .model import Issue, Node, Pipeline, Severity
 from .properties import PROPERTIES, CheckContext, received_texts
 from .rules import ENV_VAR_NAME, unreceivable
@@ -21,19 +22,24 @@ PATH_PROPERTIES = ("filename", "dependencies")  # node properties naming files, 
 
 
 def validate_pipeline(pipeline: Pipeline, root_dir: Path, *, requires_runtime_image: bool,
-                      supported_ops: Iterable[str], runtime_name: str, base_dir: str | None = None) -> list[Issue]:
+                      supported_ops: Iterable[str], runtime_name: str, base_dir: str | None = None,
+                      runs_components: bool = False, catalog_names: Callable[[], list[str]] = list) -> list[Issue]:
     """Every check that does not depend on a particular processor's internals. `base_dir` is where node paths
-    were read from, as `parsing.parse` took it, so a missing file's issue can say how to fix it."""
+    were read from, as `parsing.parse` took it, so a missing file's issue can say how to fix it. Custom nodes are
+    checked against their components when the runtime `runs_components` (`catalog_names`: the catalogs searched,
+    named when a component is unknown)."""
     supported = set(supported_ops)
     issues = _graph_issues(pipeline)
     issues += _parameter_issues(pipeline)
     context = CheckContext(root_dir.resolve(), requires_runtime_image,
                            frozenset(parameter.name for parameter in pipeline.parameters))
     for node in pipeline.nodes.values():
-        if node.op not in supported:
+        if (node.op not in supported) if node.is_generic else not runs_components:
             issues.append(_unsupported_op(node, runtime_name))
         elif node.is_generic:
             issues += _node_issues(node, context)
+        else:
+            issues += custom_node_issues(node, pipeline, catalog_names)
     return _with_path_hints(issues, pipeline, base_dir)
 
 

@@ -23,6 +23,7 @@ from traitlets.config import Config, LoggingConfigurable
 
 from . import lean
 from .checker import PipelineChecker, Submission
+from .custom_nodes import ComponentLookup
 from .errors import CheckTimeoutError, TooManyRequestsError
 from .model import Issue, Pipeline
 from .processes import WorkerPool
@@ -43,10 +44,10 @@ class CheckResult:
     options: dict[str, str] = field(default_factory=dict)
 
 
-def _start(root_dir: str, configs_dir: str, config: Config) -> None:
+def _start(root_dir: str, configs_dir: str, config: Config, components: ComponentLookup | None) -> None:
     global _checker
     registry = ProcessorRegistry(root_dir=Path(root_dir), parent=LoggingConfigurable(config=config))
-    _checker = PipelineChecker(registry, RuntimeConfigStore(Path(configs_dir)), Path(root_dir))
+    _checker = PipelineChecker(registry, RuntimeConfigStore(Path(configs_dir)), Path(root_dir), components)
 
 
 def _check(posted: Any, options: dict[str, Any]) -> CheckResult:
@@ -63,10 +64,11 @@ class ChecksInFlightError(TooManyRequestsError):
 
 class CheckWorkers:
     def __init__(self, root_dir: Path, configs_dir: Path, config: Config, processes: int, *,
-                 time_limit: float, per_owner: int, queued_per_owner: int) -> None:
+                 time_limit: float, per_owner: int, queued_per_owner: int,
+                 components: ComponentLookup | None = None) -> None:
         self.processes, self.time_limit = processes, time_limit
         self.per_owner, self.queued_per_owner = per_owner, queued_per_owner
-        self._pool = WorkerPool("checks", processes, _start, (str(root_dir), str(configs_dir), config),
+        self._pool = WorkerPool("checks", processes, _start, (str(root_dir), str(configs_dir), config, components),
                                 preload=(lean.__name__, __name__), interrupt=True)
         self._admitted: Counter[str] = Counter()  # per owner: checks running or waiting for one of its slots
         self._slots: dict[str, asyncio.Semaphore] = {}

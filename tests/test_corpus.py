@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 from conftest import CORPUS, CORPUS_MISSING, HAS_CORPUS, load_json
+from test_custom_nodes import kfp_manager
 from test_migration import assert_became_current, execution_nodes, params, primary
 
+from elyra_proc_ext.catalogs import ComponentCatalogs
+from elyra_proc_ext.catalogs.examples import ElyraExamplesConnector
 from elyra_proc_ext.checker import Submission
 from elyra_proc_ext.manager import create_manager
 from elyra_proc_ext.migration import CURRENT_VERSION, migrate
@@ -33,19 +36,36 @@ if not HAS_CORPUS:
 VALID_CASES = sorted(CORPUS.glob("valid/*/case.json"))
 INVALID_CASES = sorted(CORPUS.glob("invalid/*.pipeline"))
 
-# Cases whose expected issue comes from a component catalog's property definitions (Airflow operators, KFP
-# component inputs). No catalog is available to the local runtime, so these are rejected, fatally, with
-# invalidNodeType instead: the runtime-specific component cannot run here at all.
-NEEDS_COMPONENT_CATALOG = {
-    "elyra__aa_operator_same_name", "elyra__aa_parent_node_missing_xcom", "elyra__kf_invalid_inputpath_parameter",
-    "elyra__kf_invalid_inputpath_missing_connection", "elyra__kf_invalid_node_property_in_component",
-}
+# Cases whose expected issue comes from an Airflow operator's property definitions. Airflow is out of scope, so
+# these are rejected, fatally, with invalidNodeType instead: the runtime-specific component cannot run here at all.
+NEEDS_AIRFLOW_CATALOG = {"elyra__aa_operator_same_name", "elyra__aa_parent_node_missing_xcom"}
+# Invalid cases about KFP component inputs: checked on Kubeflow Pipelines with the catalogs their components are in.
+KFP_COMPONENT_CASES = {"elyra__kf_invalid_inputpath_parameter", "elyra__kf_invalid_inputpath_missing_connection",
+                       "elyra__kf_invalid_node_property_in_component"}
+CLAIMED_LIBRARY = CORPUS / "valid" / "claimed__gharchive_kfp" / "component-library"
 
 
 def check(root: Path, pipeline_file: str, tmp_path: Path) -> Submission:
     manager = create_manager(root, tmp_path / "data", tmp_path / "runtimes")
     document, issues = decode((root / pipeline_file).read_bytes())
     return Submission(None, issues) if issues else manager.check(document, source=pipeline_file, runtime="local")
+
+
+def check_on_kfp(root: Path, pipeline_file: str, tmp_path: Path) -> Submission:
+    """Checked against a Kubeflow Pipelines runtime configuration, with the catalogs the corpus pipelines were
+    built on: Elyra's examples package (installed here) and the CLAIMED case's own component library."""
+    if not ElyraExamplesConnector.available():
+        pytest.skip("the elyra-examples-kfp-catalog package, whose catalog serves these components, is not installed")
+    jupyter_data_dir = tmp_path / "jupyter"
+    catalogs = ComponentCatalogs(jupyter_data_dir / "metadata" / "component-catalogs",
+                                 jupyter_data_dir / "elyra_proc_ext")
+    catalogs.save({"name": "examples", "display_name": "Examples", "schema_name": "elyra-kfp-examples-catalog"})
+    catalogs.save({"name": "claimed", "display_name": "CLAIMED", "schema_name": "local-directory-catalog",
+                   "metadata": {"paths": [str(CLAIMED_LIBRARY)], "include_subdirs": True}})
+    document, issues = decode((root / pipeline_file).read_bytes())
+    if issues:
+        return Submission(None, issues)
+    return kfp_manager(root, jupyter_data_dir).check(document, source=pipeline_file, runtime_config="kfp-test")
 
 
 def absent_files(case: dict[str, Any]) -> list[str]:
@@ -57,15 +77,22 @@ def is_generic(case: dict[str, Any]) -> bool:
     return set(case["ops"]) <= set(GENERIC_OPS)
 
 
+def is_kfp_custom(case: dict[str, Any]) -> bool:
+    """A Kubeflow Pipelines pipeline with catalog component nodes."""
+    return case["runtime_declared"] == "kfp" and not is_generic(case)
+
+
 @pytest.mark.parametrize("case_file", VALID_CASES, ids=lambda p: p.parent.name)
 def test_valid_case_validates(case_file: Path, tmp_path: Path) -> None:
     case = load_json(case_file)
-    submission = check(case_file.parent, case["pipeline_file"], tmp_path)
+    submission = (check_on_kfp if is_kfp_custom(case) else check)(case_file.parent, case["pipeline_file"], tmp_path)
     assert submission.pipeline is not None, submission.issues
     assert len(submission.pipeline.nodes) == case["nodes"]["execution"]
     fatal = [issue for issue in submission.issues if issue.fatal]
-    if not is_generic(case):
-        # Custom components and Airflow operators cannot run locally: one clear issue per such node, no crash.
+    if is_kfp_custom(case):
+        assert all(node.component is not None for node in submission.pipeline.nodes.values() if not node.is_generic)
+    elif not is_generic(case):
+        # Airflow operators cannot run locally: one clear issue per such node, no crash.
         custom = [n for n in submission.pipeline.nodes.values() if not n.is_generic]
         assert {issue.type for issue in fatal} == {"invalidNodeType"}
         assert sorted(issue.node_id for issue in fatal) == sorted(n.id for n in custom)
@@ -82,7 +109,8 @@ def test_valid_case_validates(case_file: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case_file", INVALID_CASES, ids=lambda p: p.stem)
 def test_invalid_case_is_rejected_with_the_expected_type(case_file: Path, tmp_path: Path) -> None:
     expect = load_json(case_file.with_name(case_file.stem + ".expect.json"))["expected"]
-    submission = check(case_file.parent, case_file.name, tmp_path)
+    submission = (check_on_kfp if case_file.stem in KFP_COMPONENT_CASES else check)(case_file.parent, case_file.name,
+                                                                                    tmp_path)
     wanted = {issue["type"] for issue in expect["issues"]}
     reported = {issue.type for issue in submission.issues if issue.fatal == expect["fatal"]}
     if expect["outcome"] == "warn":
@@ -90,7 +118,7 @@ def test_invalid_case_is_rejected_with_the_expected_type(case_file: Path, tmp_pa
         assert not any(i.fatal and i.type != "invalidFilePath" for i in submission.issues)
         return
     assert not submission.accepted
-    if case_file.stem in NEEDS_COMPONENT_CATALOG:
+    if case_file.stem in NEEDS_AIRFLOW_CATALOG:
         assert "invalidNodeType" in reported
     elif wanted == {"parseError"}:
         # Elyra's parser raises; we report the same defect as an issue that names the field.
@@ -100,9 +128,13 @@ def test_invalid_case_is_rejected_with_the_expected_type(case_file: Path, tmp_pa
     else:
         assert wanted <= reported
         for expected in expect["issues"]:
-            name = expected.get("data", {}).get("propertyName")
+            name, node_id = expected.get("data", {}).get("propertyName"), expected.get("data", {}).get("nodeID")
             matching = [i for i in submission.issues if i.type == expected["type"]]
             assert name is None or name in {i.property_name for i in matching}
+            assert node_id is None or node_id in {i.node_id for i in matching}
+    if case_file.stem in KFP_COMPONENT_CASES:  # exactly Elyra's findings, as its own tests count them
+        assert sorted((i.type, i.node_id) for i in submission.issues if i.fatal) == sorted(
+            (issue["type"], issue["data"]["nodeID"]) for issue in expect["issues"])
 
 
 def test_issue_inside_a_supernode_names_its_subflow(tmp_path: Path) -> None:

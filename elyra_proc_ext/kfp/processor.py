@@ -61,6 +61,17 @@ def read_write_mount_warnings(pipeline: Pipeline) -> list[Issue]:
             for node in pipeline.nodes.values() for volume in node.mounted_volumes if volume.read_only]
 
 
+def custom_nodes_refusal(pipeline: Pipeline) -> str | None:
+    """Catalog components are validated but not compiled yet: why a pipeline holding them cannot be submitted or
+    exported, said before anything is staged."""
+    custom = [node for node in pipeline.nodes.values() if not node.is_generic]
+    if not custom:
+        return None
+    names = ", ".join(f"'{node.name}' ({node.op})" for node in custom)
+    return (f"This pipeline validates, but its catalog component nodes ({names}) cannot be compiled for Kubeflow "
+            "Pipelines yet: compiling custom components is coming. Until then, run notebook and script nodes only.")
+
+
 class KfpProcessor(PipelineProcessor):
     name: ClassVar[str] = "kfp"
     display_name: ClassVar[str] = "Kubeflow Pipelines"
@@ -116,6 +127,9 @@ class KfpProcessor(PipelineProcessor):
         return issues + read_write_mount_warnings(pipeline)
 
     async def run(self, pipeline: Pipeline, context: RunContext) -> RunOutcome:
+        refusal = custom_nodes_refusal(pipeline)
+        if refusal:
+            return RunOutcome(RunStatus.FAILED, refusal)
         created = submission.Submitted()
 
         def on_message(message: tuple[str, Any]) -> None:
@@ -174,6 +188,9 @@ class KfpProcessor(PipelineProcessor):
 
     async def export(self, pipeline: Pipeline, context: RunContext, path: Path) -> dict[str, Any]:
         """Stage the archives (the exported pipeline must find them) and write the compiled YAML."""
+        refusal = custom_nodes_refusal(pipeline)
+        if refusal:
+            raise BadRequestError(refusal)
         return await self._submitters.call(submission.export, pipeline, submission.for_worker(context), path,
                                            on_message=partial(submission.deliver, context))
 
