@@ -258,43 +258,53 @@ export class RunsPanel extends ReactWidget {
     );
   }
 
+  /** One filter's select; choosing applies the filters at once. */
+  private _renderFilter(
+    label: string,
+    title: string,
+    value: string,
+    choices: readonly { value: string; label: string }[],
+    choose: (value: string) => void
+  ): JSX.Element {
+    return (
+      <Select
+        aria-label={label}
+        title={title}
+        testId={`elyra-proc-runs-filter-${label.toLowerCase()}`}
+        value={value}
+        onChange={event => {
+          choose(event.currentTarget.value);
+          this._applyFilter();
+        }}
+      >
+        {choices.map(choice => (
+          <option key={choice.value} value={choice.value}>
+            {choice.label}
+          </option>
+        ))}
+      </Select>
+    );
+  }
+
   private _renderFilters(): JSX.Element {
     const pipeline = this._pipeline;
     return (
       <div className="elyra-proc-runs-filters" role="group" aria-label="Filter the runs">
-        <Select
-          aria-label="Status"
-          title="Only runs in this state"
-          testId="elyra-proc-runs-filter-status"
-          value={this._status}
-          onChange={event => {
-            this._status = event.currentTarget.value;
-            this._applyFilter();
-          }}
-        >
-          {STATUS_CHOICES.map(choice => (
-            <option key={choice.value} value={choice.value}>
-              {choice.label}
-            </option>
-          ))}
-        </Select>
-        <Select
-          aria-label="Runtime"
-          title="Only runs on this runtime or runtime configuration"
-          testId="elyra-proc-runs-filter-runtime"
-          value={this._runtime}
-          onChange={event => {
-            this._runtime = event.currentTarget.value;
-            this._applyFilter();
-          }}
-        >
-          <option value="">Any runtime</option>
-          {runtimeChoices(this.services.runs.runs, this._runtime).map(name => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </Select>
+        {this._renderFilter('Status', 'Only runs in this state', this._status, STATUS_CHOICES, value => {
+          this._status = value;
+        })}
+        {this._renderFilter(
+          'Runtime',
+          'Only runs on this runtime or runtime configuration',
+          this._runtime,
+          [
+            { value: '', label: 'Any runtime' },
+            ...runtimeChoices(this.services.runs.runs, this._runtime).map(name => ({ value: name, label: name }))
+          ],
+          value => {
+            this._runtime = value;
+          }
+        )}
         <label
           className="elyra-proc-runs-this-pipeline"
           title={pipeline ? `Only runs of ${pipeline}` : 'Open a pipeline to list only its runs'}

@@ -243,3 +243,9 @@ def stop_process(process: subprocess.Popen[Any], grace: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server) -> str:
+    """A new, empty bucket for one test."""
+    return s3_server.make_bucket()

@@ -36,11 +36,6 @@ def root(workspace: Path) -> Path:
     return workspace
 
 
-@pytest.fixture
-def bucket(s3_server: S3Server) -> str:
-    return s3_server.make_bucket()
-
-
 def kfp_config(kfp_server: KfpTestServer, s3_server: S3Server, bucket: str, **overrides: Any) -> dict[str, Any]:
     metadata = {"api_endpoint": kfp_server.endpoint, "public_api_endpoint": "https://kubeflow.example.com/pipeline",
                 "cos_endpoint": s3_server.endpoint, "cos_bucket": bucket, "cos_auth_type": "USER_CREDENTIALS",

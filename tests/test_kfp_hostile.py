@@ -66,11 +66,6 @@ PIPELINE_NAMES = {"climbing": "../../../decoy", "absolute": "{tmp}/absolute-deco
 
 
 @pytest.fixture
-def bucket(s3_server: S3Server) -> str:
-    return s3_server.make_bucket()
-
-
-@pytest.fixture
 def manager(make_manager: ManagerFactory, workspace: Path, kfp_server: KfpTestServer, s3_server: S3Server,
             bucket: str, tmp_path: Path) -> ProcessorManager:
     """A manager over a workspace holding the hostile pipeline's files; pods keep their temporary files in

@@ -5,6 +5,7 @@ credentials in the pods, and a read-only volume flag that KFP cannot honour said
 Runs go to the KFP API test server (tests/kfp_server: no Kubernetes here; it runs each task's command locally and
 resolves `fieldPathAsEnv` from the pod labels KFP sets), with object storage on moto_server.
 """
+# ruff: noqa: F811  (test functions take the imported `manager` fixture as an argument, as pytest intends)
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import yaml
 from conftest import ManagerFactory, node, pipeline_document
 from kfp_server import KfpTestServer
 from s3_server import S3Server
-from test_kfp import follow, kfp_config, submit
+from test_kfp import follow, kfp_config, manager, submit  # noqa: F401 (manager: test_kfp's KFP-configured fixture)
 
 from elyra_proc_ext.kfp.compiler import label_value
 from elyra_proc_ext.manager import ProcessorManager
@@ -51,19 +52,6 @@ def root(tmp_path: Path) -> Path:
     document["pipelines"][0]["nodes"][0]["app_data"]["label"] = "Train / evaluate"
     (root / SOURCE).write_text(json.dumps(document))
     return root
-
-
-@pytest.fixture
-def bucket(s3_server: S3Server) -> str:
-    return s3_server.make_bucket()
-
-
-@pytest.fixture
-def manager(make_manager: ManagerFactory, root: Path, kfp_server: KfpTestServer, s3_server: S3Server,
-            bucket: str) -> ProcessorManager:
-    manager = make_manager(root)
-    manager.save_runtime_config({"name": "test-kfp", **kfp_config(kfp_server, s3_server, bucket)})
-    return manager
 
 
 def document_of(root: Path) -> dict[str, Any]:

@@ -11,9 +11,9 @@ import {
   dialog,
   expect,
   openPipeline,
-  readPipeline,
   runFromView,
   saveScreenshot,
+  scheduleExample,
   showSidebar,
   test
 } from './fixtures';
@@ -43,14 +43,7 @@ test('the Runs panel shows a failed run readably at the default sidebar width, a
   const { failing_pipeline: failingPath, failing_nodes: nodes, failing_error: failingError } = servers.workspace;
 
   // A run of another pipeline, which succeeds, started through the REST API: the filters have two runs to tell apart.
-  const hello = await readPipeline(page, servers, servers.workspace.pipeline);
-  hello.pipelines[0].app_data.source = servers.workspace.pipeline;
-  const scheduled = await page.request.post(`${servers.jupyter.url}/pipeline/schedule?runtime=local&paths=pipeline`, {
-    headers: { Authorization: `token ${servers.jupyter.token}` },
-    data: hello
-  });
-  expect(scheduled.ok(), `schedule: ${scheduled.status()}`).toBe(true);
-  const helloRunId = (await scheduled.json()).run_id as string;
+  const helloRunId = await scheduleExample(page, servers);
 
   const view = await openPipeline(page, failingPath);
   await runFromView(page, view, /^Local\b/);

@@ -6,7 +6,7 @@
  */
 import { Locator, Page } from '@playwright/test';
 
-import { expect, openPipeline, readPipeline, saveScreenshotsInBothThemes, showSidebar, test } from './fixtures';
+import { expect, openPipeline, saveScreenshotsInBothThemes, scheduleExample, showSidebar, test } from './fixtures';
 
 /** The main area's tabs whose label starts with `label`. */
 function mainTabs(page: Page, label: string): Locator {
@@ -20,14 +20,7 @@ test('artifacts open in one tab per kind, the notebook rendered as JupyterLab do
   servers
 }, testInfo) => {
   // A run of the example pipeline, started through the REST API.
-  const hello = await readPipeline(page, servers, servers.workspace.pipeline);
-  hello.pipelines[0].app_data.source = servers.workspace.pipeline;
-  const scheduled = await page.request.post(`${servers.jupyter.url}/pipeline/schedule?runtime=local&paths=pipeline`, {
-    headers: { Authorization: `token ${servers.jupyter.token}` },
-    data: hello
-  });
-  expect(scheduled.ok(), `schedule: ${scheduled.status()}`).toBe(true);
-  const runId = (await scheduled.json()).run_id as string;
+  const runId = await scheduleExample(page, servers);
 
   // The pipeline's editor open, as when a person follows its run.
   await openPipeline(page, servers.workspace.pipeline);

@@ -184,6 +184,18 @@ export async function readPipeline(page: Page, servers: IServers, filePath: stri
   return JSON.parse(await readText(page, servers, filePath));
 }
 
+/** Run the example pipeline locally through the REST API, as a notebook or script would; its run id. */
+export async function scheduleExample(page: Page, servers: IServers): Promise<string> {
+  const pipeline = await readPipeline(page, servers, servers.workspace.pipeline);
+  pipeline.pipelines[0].app_data.source = servers.workspace.pipeline;
+  const scheduled = await page.request.post(`${servers.jupyter.url}/pipeline/schedule?runtime=local&paths=pipeline`, {
+    headers: { Authorization: `token ${servers.jupyter.token}` },
+    data: pipeline
+  });
+  expect(scheduled.ok(), `schedule: ${scheduled.status()}`).toBe(true);
+  return (await scheduled.json()).run_id as string;
+}
+
 /** Write a text file on the server (the folder must exist). */
 export async function writeText(page: Page, servers: IServers, filePath: string, content: string): Promise<void> {
   const answer = await page.request.put(contentsUrl(servers, filePath), {
