@@ -57,7 +57,7 @@ def custom_node_issues(node: Node, pipeline: Pipeline, catalog_names: Callable[[
     (required ones, types, upstream outputs that are upstream and exist) and no setting is for an input the
     component does not have."""
     if node.component is None:
-        searched = ", ".join(f"'{name}'" for name in catalog_names()) or "none, as no catalog is configured"
+        searched = searched_catalogs(catalog_names())
         return [node.issue("invalidNodeType", f"Node '{node.name}' uses component '{node.op}', which no component "
                            f"catalog here offers (catalogs searched: {searched}). Add the catalog that holds it, or "
                            "refresh the catalog if the component was added to it since (elyra-proc catalog ...).",
@@ -89,6 +89,11 @@ def custom_node_issues(node: Node, pipeline: Pipeline, catalog_names: Callable[[
                                      "its value would be lost. Remove it, or refresh the catalog if the component "
                                      "changed.", key))
     return issues
+
+
+def searched_catalogs(names: list[str]) -> str:
+    """The catalogs an op id was looked up in, as messages name them."""
+    return ", ".join(f"'{name}'" for name in names) or "none, as no catalog is configured"
 
 
 def _reference_issues(node: Node, item: ComponentInput, saved: ComponentValue, pipeline: Pipeline) -> list[Issue]:

@@ -28,8 +28,11 @@ from tornado.iostream import StreamClosedError
 
 from .catalogs import ComponentCatalogs
 from .checker import Submission
-from .errors import BadRequestError, ElyraProcError, TooManyRequestsError, UnknownRunError
+from .component_forms import component_categories, component_form
+from .custom_nodes import COMPONENT_RUNTIME_TYPE, searched_catalogs
+from .errors import BadRequestError, ElyraProcError, NotFoundError, TooManyRequestsError, UnknownRunError
 from .manager import ProcessorManager, check_export_name
+from .model import GENERIC_OPS
 from .parsing import decode, migrated, pipeline_schema
 from .properties import node_form, palette, pipeline_form
 from .redaction import redact_credentials
@@ -264,22 +267,40 @@ class SchemaHandler(PipelineHandler):
 
 
 class PaletteHandler(PipelineHandler):
-    """The node types the editor's palette offers."""
+    """The node types the editor's palette offers; with `?runtime_type=KUBEFLOW_PIPELINES` (a pipeline's
+    `app_data.runtime_type`), the cached components of the catalogs too."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply(palette())
+        runtime_type = self.get_query_argument("runtime_type", None)
+        known = sorted({processor.runtime_type for processor in self.manager.registry.processors.values()})
+        if runtime_type is not None and runtime_type not in known:
+            raise BadRequestError(f"Query option runtime_type must be the runtime type of an installed processor: "
+                                  f"{', '.join(known)}; not {runtime_type!r}.")
+        answer = palette()
+        if runtime_type == COMPONENT_RUNTIME_TYPE:
+            answer["categories"] += await asyncio.to_thread(component_categories, self.catalogs)
+        self.reply(answer)
 
 
 class NodePropertiesHandler(PipelineHandler):
-    """The editor's form of a node type, offering the runtime images of Elyra's metadata."""
+    """The editor's form of a node type (offering the runtime images of Elyra's metadata) or of a catalog
+    component (from the catalogs' cache)."""
 
     @web.authenticated
     @authorized
     async def get(self, op: str) -> None:
-        images = await runtime_images()
-        self.reply(node_form(op, [image.image_name for image in images]))
+        if op in GENERIC_OPS:
+            images = await runtime_images()
+            self.reply(node_form(op, [image.image_name for image in images]))
+            return
+        component = await asyncio.to_thread(self.catalogs.component_for, op)
+        if component is None:
+            searched = searched_catalogs(await asyncio.to_thread(self.catalogs.store.names))
+            raise NotFoundError(f"'{op}' is not a generic node type ({', '.join(GENERIC_OPS)}) nor a component of "
+                                f"the catalogs here (catalogs searched: {searched}).")
+        self.reply(component_form(component))
 
 
 class PipelinePropertiesHandler(PipelineHandler):

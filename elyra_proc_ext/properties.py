@@ -696,6 +696,12 @@ PROPERTIES: tuple[NodeProperty, ...] = (
         local="Set as environment variables of the node's process."),
 )
 BY_NAME = {prop.name: prop for prop in PROPERTIES}
+# What custom-component nodes share with generic nodes: the settings of their pod (the component brings its own
+# image, command and files)
+POD_PROPERTIES = tuple(BY_NAME[name] for name in (
+    "cpu", "cpu_limit", "memory", "memory_limit", "gpu", "gpu_vendor", "kubernetes_secrets", "mounted_volumes",
+    "kubernetes_tolerations", "kubernetes_pod_labels", "kubernetes_pod_annotations", "kubernetes_shared_mem_size",
+    "disable_node_caching"))
 INHERITABLE = tuple(prop for prop in PROPERTIES if prop.inheritable)
 TASK_SETTINGS = tuple(prop.kfp_task for prop in PROPERTIES if prop.kfp_task)
 SPEC_SETTINGS = tuple(prop.kfp_spec for prop in PROPERTIES if prop.kfp_spec)
@@ -757,27 +763,39 @@ def ui_schema(schema: JSON) -> JSON:
     return ui
 
 
-def _form(schema: JSON) -> JSON:
+def editor_form(schema: JSON) -> JSON:
+    """A form as the editor renders it: the JSON schema and its rjsf UI schema."""
     return {"schema": schema, "uiSchema": ui_schema(schema)}
 
 
+def property_forms(properties: Sequence[NodeProperty], context: FormContext) -> JSON:
+    """The form schemas of `properties` by name, inheritable ones marked with `x-pipeline-default` so the editor
+    can show the pipeline default in their place."""
+    forms = {}
+    for prop in properties:
+        forms[prop.name] = prop.form_schema(context)
+        if prop.inheritable:
+            forms[prop.name]["x-pipeline-default"] = True
+    return forms
+
+
+def node_app_data_form(label_when_empty: str, placeholder: str, parameters: JSON, required: Sequence[str]) -> JSON:
+    """The editor's form of a node's `app_data`: its label and its `component_parameters`."""
+    return editor_form({"type": "object", "properties": {
+        "label": {"type": "string", "title": "Label", "description": "The node's name in the editor and in runs "
+                  f"({label_when_empty} when empty).", "uihints": {"ui:placeholder": placeholder}},
+        "component_parameters": {"type": "object", "title": "Node properties", "required": list(required),
+                                 "properties": parameters}}})
+
+
 def node_form(op: str, image_names: Sequence[str] = ()) -> JSON:
-    """The editor's form of a generic node's `app_data`: its label and every property, inheritable ones marked
-    with `x-pipeline-default` so the editor can show the pipeline default in their place."""
+    """The editor's form of a generic node's `app_data`: its label and every property."""
     kind = GENERIC_OPS.get(op)
     if kind is None:
         raise NotFoundError(f"'{op}' is not a generic node type; the editor has forms for {', '.join(GENERIC_OPS)}.")
     context = FormContext(NODE_TYPES[kind].listed_extensions, image_names)
-    parameters = {}
-    for prop in PROPERTIES:
-        parameters[prop.name] = prop.form_schema(context)
-        if prop.inheritable:
-            parameters[prop.name]["x-pipeline-default"] = True
-    return _form({"type": "object", "properties": {
-        "label": {"type": "string", "title": "Label", "description": "The node's name in the editor and in runs "
-                  "(the file's name when empty).", "uihints": {"ui:placeholder": NODE_TYPES[kind].label}},
-        "component_parameters": {"type": "object", "title": "Node properties", "required": ["filename"],
-                                 "properties": parameters}}})
+    return node_app_data_form("the file's name", NODE_TYPES[kind].label, property_forms(PROPERTIES, context),
+                              ["filename"])
 
 
 def pipeline_form(image_names: Sequence[str] = ()) -> JSON:
@@ -797,7 +815,7 @@ def pipeline_form(image_names: Sequence[str] = ()) -> JSON:
                                          "value": {"title": "Value", "description": "Of the chosen type."}},
                           "dependencies": {"type": {"oneOf": typed_values}}},  # the value's JSON type follows `type`
         "required": {"type": "boolean", "title": "Required", "description": "A run must give it a value."}}}
-    return _form({"type": "object", "properties": {
+    return editor_form({"type": "object", "properties": {
         "name": {"type": "string", "title": "Pipeline name"},
         "description": {"type": "string", "title": "Description", "uihints": {"ui:widget": "textarea"}},
         "pipeline_defaults": {"type": "object", "title": "Pipeline defaults", "description": "Values every node "

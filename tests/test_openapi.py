@@ -415,7 +415,8 @@ async def test_runtime_configurations(jp_fetch: Any, dead_endpoint: str) -> None
 async def test_component_catalogs(jp_fetch: Any, tmp_path: Path) -> None:
     """Every documented answer of the catalog routes (tests/test_catalogs_rest_cli.py checks what they do)."""
     (tmp_path / "components").mkdir()
-    (tmp_path / "components" / "c.yaml").write_text("name: C\nimplementation: {container: {image: alpine}}\n")
+    (tmp_path / "components" / "c.yaml").write_text(
+        "name: C\ninputs: [{name: x}]\nimplementation: {container: {image: alpine, args: [{inputValue: x}]}}\n")
     code, listing = await call(jp_fetch, "GET", "catalogs")
     assert code == 200 and listing["catalogs"] == []
     body = {"display_name": "Team", "schema_name": "local-directory-catalog",
@@ -424,6 +425,12 @@ async def test_component_catalogs(jp_fetch: Any, tmp_path: Path) -> None:
     assert code == 201 and created["component_count"] == 1
     assert (await call(jp_fetch, "POST", "catalogs", body=body))[0] == 409
     assert (await call(jp_fetch, "POST", "catalogs", body={**body, "metadata": []}))[0] == 400
+    code, palette = await call(jp_fetch, "GET", "palette", runtime_type="KUBEFLOW_PIPELINES")
+    (component,) = [entry for category in palette["categories"][1:] for entry in category["node_types"]]
+    assert code == 200 and component["catalog"] == "team"
+    code, form = await call(jp_fetch, "GET", "properties", "nodes", component["op"])
+    assert code == 200 and "x" in form["schema"]["properties"]["component_parameters"]["properties"]
+    assert (await call(jp_fetch, "GET", "palette", runtime_type="NO_SUCH_RUNTIME"))[0] == 400
     for method, path, payload in (("GET", (), None), ("PUT", (), body), ("POST", ("refresh",), None),
                                   ("DELETE", (), None)):
         for name, status in (("bad name!", 400), ("nothing", 404), ("team", 204 if method == "DELETE" else 200)):
