@@ -19,7 +19,10 @@ export class EditorSchemas {
     return this._palette;
   }
 
-  /** A node type's form, or null for node types the server has no form for (components of a catalog). */
+  /**
+   * A node type's form (generic nodes, and components the catalogs here hold), or null for an op the server has no
+   * form for.
+   */
   nodeForm(op: string): Promise<IFormSchema | null> {
     let form = this._nodeForms.get(op);
     if (!form) {
