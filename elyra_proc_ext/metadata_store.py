@@ -15,8 +15,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .errors import ElyraProcError
 from .redaction import redact_credentials
@@ -76,15 +77,55 @@ def write_json_atomically(path: Path, content: Any) -> None:
         raise
 
 
-class MetadataStore:
-    """The instances of one schemaspace directory. `noun` ("Runtime configuration") names an instance in messages;
-    `error` is the `ElyraProcError` subclass raised, with 400 (bad name, unreadable), 404 (missing) or 409 (exists).
+@dataclass
+class MetadataInstance:
+    """One instance file; subclasses name the fields that hold secrets."""
+
+    name: str
+    display_name: str
+    schema_name: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The instance as clients see it: secrets and credentials inside URLs masked, never returned."""
+        return {"name": self.name, "display_name": self.display_name, "schema_name": self.schema_name,
+                "metadata": masked_metadata(self.metadata, self.secret_fields)}
+
+
+Instance = TypeVar("Instance", bound=MetadataInstance)
+
+
+class MetadataStore(Generic[Instance]):
+    """The instances of one schemaspace directory, read as `instance_type`. `noun` ("Runtime configuration") names an
+    instance in messages; `error` is the `ElyraProcError` subclass raised, with 400 (bad name, unreadable), 404
+    (missing) or 409 (exists).
     """
 
-    def __init__(self, directory: Path, noun: str, error: type[ElyraProcError]) -> None:
+    def __init__(self, directory: Path, noun: str, error: type[ElyraProcError],
+                 instance_type: type[Instance]) -> None:
         self.directory = directory
         self.noun = noun
         self.error = error
+        self.instance_type = instance_type
+
+    def load(self, name: str) -> Instance:
+        return self.instance_type(name, *self.read(name))
+
+    def list(self) -> list[Instance]:
+        """Every readable instance; a file that cannot be read is left out (`load` names the problem)."""
+        instances = []
+        for name in self.names():
+            with contextlib.suppress(self.error):
+                instances.append(self.load(name))
+        return instances
+
+    def save(self, instance: Instance, *, create: bool) -> None:
+        """Write atomically with mode 0600; `create` refuses to replace an existing instance (409)."""
+        self.write(instance.name, instance.display_name, instance.schema_name, instance.metadata, create=create)
 
     def path(self, name: str) -> Path:
         if not INSTANCE_NAME.fullmatch(name):

@@ -8,14 +8,12 @@ hold passwords, and every answer that leaves this module through `to_json` has t
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import metadata_store
 from .errors import RuntimeConfigError
-from .metadata_store import MetadataStore, masked_metadata
+from .metadata_store import MetadataInstance, MetadataStore
 from .redaction import redact_credentials
 
 if TYPE_CHECKING:
@@ -25,17 +23,10 @@ if TYPE_CHECKING:
 SECRET_FIELDS = ("api_password", "cos_password")
 
 
-@dataclass
-class RuntimeConfig:
-    name: str
-    display_name: str
-    schema_name: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The configuration as clients see it: secrets and credentials inside URLs masked, never returned."""
-        return {"name": self.name, "display_name": self.display_name, "schema_name": self.schema_name,
-                "metadata": masked_metadata(self.metadata, SECRET_FIELDS)}
+class RuntimeConfig(MetadataInstance):
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return SECRET_FIELDS
 
 
 def name_from_display_name(display_name: str) -> str:
@@ -79,20 +70,6 @@ def keep_unchanged_secrets(metadata: dict[str, Any], previous: dict[str, Any]) -
     return metadata_store.keep_unchanged_secrets(metadata, previous, SECRET_FIELDS)
 
 
-class RuntimeConfigStore(MetadataStore):
+class RuntimeConfigStore(MetadataStore[RuntimeConfig]):
     def __init__(self, directory: Path) -> None:
-        super().__init__(directory, "Runtime configuration", RuntimeConfigError)
-
-    def load(self, name: str) -> RuntimeConfig:
-        return RuntimeConfig(name, *self.read(name))
-
-    def list(self) -> list[RuntimeConfig]:
-        configs = []
-        for name in self.names():
-            with contextlib.suppress(RuntimeConfigError):
-                configs.append(self.load(name))
-        return configs
-
-    def save(self, config: RuntimeConfig, *, create: bool) -> None:
-        """Write atomically with mode 0600; `create` refuses to replace an existing configuration (409)."""
-        self.write(config.name, config.display_name, config.schema_name, config.metadata, create=create)
+        super().__init__(directory, "Runtime configuration", RuntimeConfigError, RuntimeConfig)
